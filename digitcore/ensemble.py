@@ -138,7 +138,7 @@ def train(
     model.le_ = encoder
     model.classes_ = encoder.classes_
     model.estimators_ = [fitted[name] for name in names]
-    model.named_estimators_ = Bunch(**fitted)
+    model.named_estimators_ = Bunch(**{name: fitted[name] for name in names})
     return times
 
 

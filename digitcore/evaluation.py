@@ -1,0 +1,118 @@
+"""Scores of each member and of the ensemble on a labelled set of digits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.metrics import confusion_matrix
+
+DIGITS = np.arange(10)
+
+
+@dataclass
+class Report:
+    """What :func:`evaluate` measured.
+
+    Attributes
+    ----------
+    n : int
+        Number of digits evaluated.
+    accuracy : dict
+        Fraction right, by name: each member's (``"svc"``, ``"knn"``, ``"rf"``) and
+        ``"ensemble"``.
+    confusion : dict
+        ndarray of shape (10, 10) by name; rows are the true digit, columns the prediction.
+    predictions : dict
+        ndarray of shape (n,) by name: what each one answered.
+    """
+
+    n: int
+    accuracy: dict[str, float]
+    confusion: dict[str, NDArray[np.int64]]
+    predictions: dict[str, NDArray[np.int64]]
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as plain JSON types: ``{"n_test": n, "models": {name: {...}}}``."""
+        return {
+            "n_test": self.n,
+            "models": {
+                name: {
+                    "accuracy": self.accuracy[name],
+                    "confusion_matrix": self.confusion[name].tolist(),
+                }
+                for name in self.accuracy
+            },
+        }
+
+
+def member_names(model: Any) -> list[str]:
+    """The ensemble's member names in voting order (e.g. ``["svc", "knn", "rf"]``)."""
+    return [name for name, _ in model.estimators]
+
+
+def tally(model: Any, votes: NDArray[np.integer]) -> NDArray[np.int64]:
+    """The ensemble's answers from its members' votes, as ``VotingClassifier.predict`` gives.
+
+    Parameters
+    ----------
+    model : VotingClassifier
+        The fitted ensemble (for its classes and voting weights).
+    votes : ndarray of shape (n, members)
+        Each member's answer, as class labels, columns in :func:`member_names` order.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The weighted majority; a tie goes to the lowest label, as in scikit-learn.
+    """
+    encoded = model.le_.transform(np.asarray(votes).ravel()).reshape(np.shape(votes))
+    weights = np.ones(encoded.shape[1]) if model.weights is None else np.asarray(model.weights)
+    scores = np.zeros((len(encoded), len(model.classes_)))
+    for column, weight in enumerate(weights):
+        scores[np.arange(len(encoded)), encoded[:, column]] += weight
+    return model.classes_[scores.argmax(axis=1)]
+
+
+def member_predictions(model: Any, images: NDArray[np.uint8]) -> dict[str, NDArray[np.int64]]:
+    """Each member's answer and the ensemble's, by name, for ``(n, 28, 28)`` uint8 digits.
+
+    The ensemble's answer is tallied from the members' votes, so no member predicts twice.
+    """
+    votes = model.classes_[model.transform(images)]  # members answer in encoded labels
+    answers = {name: votes[:, i] for i, name in enumerate(member_names(model))}
+    answers["ensemble"] = tally(model, votes)
+    return answers
+
+
+def evaluate(model: Any, images: NDArray[np.uint8], labels: NDArray[np.integer]) -> Report:
+    """Score a fitted ensemble and each of its members on labelled digits.
+
+    Parameters
+    ----------
+    model : VotingClassifier
+        A fitted hard-voting ensemble from :mod:`digitcore.ensemble`.
+    images : ndarray of shape (n, 28, 28), dtype uint8, ink 255 on background 0
+    labels : ndarray of shape (n,), digits 0-9
+
+    Returns
+    -------
+    Report
+    """
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(labels):
+        raise ValueError(
+            "expected images of shape (n, 28, 28) and n labels; "
+            f"got images {images.shape} and {len(labels)} labels"
+        )
+    predictions = member_predictions(model, images)
+    return Report(
+        n=len(labels),
+        accuracy={name: float(np.mean(pred == labels)) for name, pred in predictions.items()},
+        confusion={
+            name: confusion_matrix(labels, pred, labels=DIGITS) for name, pred in predictions.items()
+        },
+        predictions=predictions,
+    )

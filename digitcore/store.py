@@ -1,0 +1,198 @@
+"""Saved models: a joblib file and its JSON metadata side by side, hash-checked on load.
+
+A model file is a pickle, and unpickling runs code, so :func:`load` only opens a file whose
+SHA-256 matches the metadata that :func:`save` wrote beside it, and whose library versions
+match the ones running now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy
+import sklearn
+
+FORMAT = 1
+#: Libraries whose version must match for a pickle to load safely and predict the same.
+LIBRARIES = {"scikit-learn": sklearn.__version__, "numpy": numpy.__version__}
+
+
+class ModelError(ValueError):
+    """A saved model is missing, tampered with, or was saved by incompatible libraries."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A saved model: where its file is and what its metadata says."""
+
+    path: Path
+    metadata: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+
+def models_dir() -> Path:
+    """The folder of saved models: ``DIGITCORE_MODELS``, else ``models/`` in the project."""
+    configured = os.environ.get("DIGITCORE_MODELS")
+    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "models"
+
+
+def metadata_path(path: str | Path) -> Path:
+    """The JSON metadata file that belongs to a model file."""
+    return Path(path).with_suffix(".json")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _write_atomic(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def save(model: Any, metadata: dict[str, Any], folder: str | Path | None = None) -> ModelInfo:
+    """Save a fitted model with joblib (compressed) and its metadata beside it.
+
+    Parameters
+    ----------
+    model : estimator
+        The fitted ensemble.
+    metadata : dict
+        JSON-serialisable facts about it (data source, scores, fit times, ...). The library
+        versions, creation time, file size and SHA-256 of the model file are added here.
+    folder : str or Path, optional
+        Where to save; :func:`models_dir` by default.
+
+    Returns
+    -------
+    ModelInfo
+        The model file's path and the metadata as written.
+    """
+    folder = Path(folder) if folder is not None else models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    created = datetime.now(timezone.utc)
+    path = folder / f"ensemble-{created:%Y%m%d-%H%M%S-%f}.joblib"
+    _write_atomic(path, lambda tmp: joblib.dump(model, tmp, compress=3))
+    meta = {
+        **metadata,
+        "format": FORMAT,
+        "created": created.isoformat(timespec="seconds"),
+        "libraries": {**LIBRARIES, "python": platform.python_version()},
+        "file": path.name,
+        "file_bytes": path.stat().st_size,
+        "sha256": _sha256(path),
+    }
+    text = json.dumps(meta, indent=2, sort_keys=True)
+    _write_atomic(metadata_path(path), lambda tmp: Path(tmp).write_text(text))
+    return ModelInfo(path, meta)
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """Read and check the metadata of a model file, without opening the model itself.
+
+    Raises
+    ------
+    ModelError
+        When the metadata is missing or unreadable, or the model file is missing.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found")
+    meta_file = metadata_path(path)
+    try:
+        meta = json.loads(meta_file.read_text())
+    except FileNotFoundError:
+        raise ModelError(
+            f"{path}: no metadata file {meta_file.name} beside it; only models saved by "
+            "digitcore can be loaded"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{meta_file}: unreadable metadata ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT or "sha256" not in meta:
+        raise ModelError(f"{meta_file}: not digitcore model metadata (format {FORMAT})")
+    return meta
+
+
+def load(path: str | Path) -> tuple[Any, dict[str, Any]]:
+    """Load a model that :func:`save` wrote, after checking its hash and library versions.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.joblib`` model file; its ``.json`` metadata must be beside it.
+
+    Returns
+    -------
+    model : estimator
+    metadata : dict
+
+    Raises
+    ------
+    ModelError
+        When the file is missing, its SHA-256 differs from the metadata (tampered or
+        corrupt), or it was saved by other versions of scikit-learn or numpy.
+    """
+    path = Path(path)
+    meta = read_metadata(path)
+    actual = _sha256(path)
+    if actual != meta["sha256"]:
+        raise ModelError(
+            f"{path}: SHA-256 {actual[:12]}... does not match the {meta['sha256'][:12]}... "
+            "recorded when it was saved; the file was changed, refusing to load it"
+        )
+    saved = meta.get("libraries", {})
+    wrong = [
+        f"{lib} {saved.get(lib)} (running {version})"
+        for lib, version in LIBRARIES.items()
+        if saved.get(lib) != version
+    ]
+    if wrong:
+        raise ModelError(
+            f"{path}: saved with {', '.join(wrong)}; retrain it with the installed libraries"
+        )
+    try:
+        model = joblib.load(path)
+    except Exception as exc:  # a hash-checked file should load; say so if it does not
+        raise ModelError(f"{path}: could not be loaded ({type(exc).__name__}: {exc})") from None
+    return model, meta
+
+
+def list_models(folder: str | Path | None = None) -> list[ModelInfo]:
+    """Return the saved models in ``folder`` that have readable metadata, newest first."""
+    folder = Path(folder) if folder is not None else models_dir()
+    found = []
+    for path in folder.glob("*.joblib"):
+        try:
+            found.append(ModelInfo(path, read_metadata(path)))
+        except ModelError:
+            continue  # not ours, or half-written: never offered for loading
+    return sorted(found, key=lambda info: (info.metadata.get("created", ""), info.path.name), reverse=True)
+
+
+def latest(folder: str | Path | None = None) -> Path | None:
+    """The newest saved model in ``folder``, or None when there is none."""
+    models = list_models(folder)
+    return models[0].path if models else None
