@@ -29,8 +29,8 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "rf": {"n_estimators": 100, "max_depth": None},
 }
 
-#: progress(member_name, done_members, total_members)
-TrainProgress = Callable[[str, int, int], None]
+#: progress(member_name, done_members, total_members, fit_seconds or None before fitting)
+TrainProgress = Callable[[str, int, int, "float | None"], None]
 
 
 def flatten(images: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -107,8 +107,8 @@ def train(
     images : ndarray of shape (n, 28, 28), dtype uint8, ink 255 on background 0
     labels : ndarray of shape (n,), digits 0-9
     progress : callable, optional
-        Called as ``progress(member_name, members_done, members_total)``: once with 0 done
-        before fitting starts, then each time a member is fitted.
+        Called as ``progress(member_name, members_done, members_total, fit_seconds)``: once
+        with 0 done and seconds None before fitting starts, then each time a member is fitted.
     n_jobs : int
         How many members to fit at once.
 
@@ -123,7 +123,7 @@ def train(
     times: dict[str, float] = {}
     done = 0
     if progress:
-        progress(names[0], 0, len(names))
+        progress(names[0], 0, len(names), None)
     # Members are fitted in parallel (the SVC alone is single-threaded); each reports as it ends.
     jobs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         delayed(_fit_timed)(name, clone(member), images, encoded) for name, member in model.estimators
@@ -133,7 +133,7 @@ def train(
         fitted[name], times[name] = member, seconds
         done += 1
         if progress:
-            progress(name, done, len(names))
+            progress(name, done, len(names), seconds)
     # Assemble the fitted VotingClassifier exactly as its own fit() would leave it.
     model.le_ = encoder
     model.classes_ = encoder.classes_
