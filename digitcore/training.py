@@ -1,0 +1,89 @@
+"""The whole training job, shared by the command line and the Train page: data, fit, score, save."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from digitcore import data, ensemble, evaluation, store
+
+#: progress(fraction 0-1, message for people)
+JobProgress = Callable[[float, str], None]
+
+# Share of the progress bar each stage takes: fitting dominates.
+_LOAD, _FIT, _SCORE = 0.1, 0.75, 0.13
+
+
+def train_model(
+    params: dict[str, dict[str, Any]] | None = None,
+    limit: int | None = None,
+    data_dir: str | Path | None = None,
+    folder: str | Path | None = None,
+    progress: JobProgress | None = None,
+    random_state: int = 0,
+) -> store.ModelInfo:
+    """Load MNIST, fit the ensemble, score it on the test set and save it with its metadata.
+
+    Parameters
+    ----------
+    params : dict, optional
+        Hyperparameters by member, over :data:`digitcore.ensemble.DEFAULT_PARAMS`.
+    limit : int, optional
+        Train on the first ``limit`` training images only (for quick runs).
+    data_dir : str or Path, optional
+        Folder of the MNIST files; otherwise as :func:`digitcore.data.load_mnist` finds them.
+    folder : str or Path, optional
+        Where to save the model; :func:`digitcore.store.models_dir` by default.
+    progress : callable, optional
+        ``progress(fraction, message)``, fraction from 0 to 1.
+    random_state : int
+        Seed for the members that draw random numbers.
+
+    Returns
+    -------
+    ModelInfo
+        The saved model's path and metadata (scores, fit times, data source, ...).
+    """
+    report = progress or (lambda fraction, message: None)
+    merged = ensemble.merge_params(params)  # refuse bad hyperparameters before any slow work
+    start = time.perf_counter()
+
+    def downloading(done: int, total: int | None, message: str) -> None:
+        report(_LOAD * done / total if total else 0.0, message)
+
+    report(0.0, "Loading MNIST")
+    train_set = data.load_mnist("train", data_dir, progress=downloading).head(limit)
+    test_set = data.load_mnist("test", data_dir, progress=downloading)
+    model = ensemble.build_ensemble(merged, random_state=random_state)
+
+    def fitted(name: str, done: int, total: int, seconds: float | None) -> None:
+        if seconds is None:
+            report(_LOAD, f"Fitting {total} models on {len(train_set):,} images")
+        else:
+            report(_LOAD + _FIT * done / total, f"Fitted {ensemble.MEMBERS[name]} in {seconds:.1f} s")
+
+    fit_seconds = ensemble.train(model, train_set.images, train_set.labels, progress=fitted)
+    train_seconds = time.perf_counter() - start
+
+    report(_LOAD + _FIT, f"Scoring on {len(test_set):,} test images")
+    scores = evaluation.evaluate(model, test_set.images, test_set.labels)
+    report(_LOAD + _FIT + _SCORE, "Saving")
+    info = store.save(
+        model,
+        {
+            "params": merged,
+            "random_state": random_state,
+            "n_train": len(train_set),
+            "n_test": scores.n,
+            "data_source": train_set.source,
+            "data_sha256": {**train_set.checksums, **test_set.checksums},
+            "scores": scores.accuracy,
+            "fit_seconds": fit_seconds,
+            "train_seconds": train_seconds,
+        },
+        folder,
+    )
+    report(1.0, f"Saved {info.path.name}: ensemble accuracy {scores.accuracy['ensemble']:.2%}")
+    return info
