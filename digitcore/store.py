@@ -13,7 +13,7 @@ import os
 import platform
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,7 @@ def save(model: Any, metadata: dict[str, Any], folder: str | Path | None = None)
     """
     folder = Path(folder) if folder is not None else models_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    created = datetime.now(timezone.utc)
+    created = datetime.now(UTC)
     path = folder / f"ensemble-{created:%Y%m%d-%H%M%S-%f}.joblib"
     _write_atomic(path, lambda tmp: joblib.dump(model, tmp, compress=3))
     meta = {
@@ -189,7 +189,9 @@ def list_models(folder: str | Path | None = None) -> list[ModelInfo]:
             found.append(ModelInfo(path, read_metadata(path)))
         except ModelError:
             continue  # not ours, or half-written: never offered for loading
-    return sorted(found, key=lambda info: (info.metadata.get("created", ""), info.path.name), reverse=True)
+    return sorted(
+        found, key=lambda info: (info.metadata.get("created", ""), info.path.name), reverse=True
+    )
 
 
 def latest(folder: str | Path | None = None) -> Path | None:

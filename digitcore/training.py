@@ -62,7 +62,9 @@ def train_model(
         if seconds is None:
             report(_LOAD, f"Fitting {total} models on {len(train_set):,} images")
         else:
-            report(_LOAD + _FIT * done / total, f"Fitted {ensemble.MEMBERS[name]} in {seconds:.1f} s")
+            report(
+                _LOAD + _FIT * done / total, f"Fitted {ensemble.MEMBERS[name]} in {seconds:.1f} s"
+            )
 
     fit_seconds = ensemble.train(model, train_set.images, train_set.labels, progress=fitted)
     train_seconds = time.perf_counter() - start

@@ -1,0 +1,214 @@
+"""The command line: ``python -m digitcore train | evaluate | predict | download | models``.
+
+Errors are one line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from digitcore import data, ensemble, evaluation, store
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A failure to report in one line."""
+
+
+def _value(text: str) -> Any:
+    """A hyperparameter value from the command line: int, float, None or a word."""
+    if text.lower() == "none":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+class ProgressBar:
+    """A one-line text progress bar on stderr; a new line only when the whole percent changes."""
+
+    def __init__(self, width: int = 30) -> None:
+        self.width = width
+        self.last: tuple[int, str] | None = None
+
+    def __call__(self, fraction: float, message: str) -> None:
+        fraction = min(max(fraction, 0.0), 1.0)
+        if (int(fraction * 100), message) == self.last:
+            return
+        self.last = (int(fraction * 100), message)
+        filled = round(self.width * fraction)
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {fraction:4.0%} {message}"
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\033[K" + line + ("\n" if fraction >= 1.0 else ""))
+        else:
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+    def bytes(self, done: int, total: int | None, message: str) -> None:
+        """Adapter for download progress, ``(bytes_done, bytes_total, message)``."""
+        if total:
+            self(done / total, message)
+
+
+def _resolve_model(path: str | None) -> Path:
+    if path:
+        return Path(path)
+    found = store.latest()
+    if found is None:
+        raise CommandError(
+            f"no saved model in {store.models_dir()}; run `python -m digitcore train` first "
+            "or pass --model FILE"
+        )
+    return found
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from digitcore.training import train_model
+
+    params: dict[str, dict[str, Any]] = {}
+    for member, defaults in ensemble.DEFAULT_PARAMS.items():
+        for param in defaults:
+            value = getattr(args, f"{member}__{param}")
+            if value is not None:
+                params.setdefault(member, {})[param] = _value(value)
+    info = train_model(params, args.limit, args.data, args.out, progress=ProgressBar())
+    meta = info.metadata
+    print(f"saved {info.path} ({meta['file_bytes'] / 1e6:.1f} MB)")
+    print(f"trained on {meta['n_train']:,} images from {meta['data_source']}")
+    for name, seconds in meta["fit_seconds"].items():
+        print(f"  {name:8s} fit {seconds:6.1f} s   test accuracy {meta['scores'][name]:.4f}")
+    print(f"  ensemble                 test accuracy {meta['scores']['ensemble']:.4f}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    model, _meta = store.load(_resolve_model(args.model))
+    test = data.load_mnist("test", args.data, progress=ProgressBar().bytes)
+    report = evaluation.evaluate(model, test.images, test.labels)
+    if args.json:
+        print(json.dumps(report.to_json()))
+        return 0
+    print(f"{report.n:,} test images from {test.source}")
+    for name, accuracy in report.accuracy.items():
+        print(f"  {name:8s} accuracy {accuracy:.4f}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from digitcore.images import ImageError
+    from digitcore.recognize import recognize
+
+    model, _ = store.load(_resolve_model(args.model))
+    failed = False
+    for path in args.images:
+        try:
+            reading = recognize(model, Path(path))
+        except (ImageError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        if args.json:
+            digits = [
+                {
+                    "digit": d.digit,
+                    "votes": d.votes,
+                    "confidence": d.confidence,
+                    "agreement": d.agreement,
+                    "box": list(d.box),
+                }
+                for d in reading.digits
+            ]
+            print(json.dumps({"path": path, "text": reading.text, "digits": digits}))
+        else:
+            print(f"{path}\t{reading.text or '-'}")
+    return EXIT_ERROR if failed else 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    folder = data.download_mnist(args.to, progress=ProgressBar().bytes)
+    print(f"MNIST files verified in {folder}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    models = store.list_models(args.folder)
+    if not models:
+        print(f"no saved models in {args.folder or store.models_dir()}")
+    for info in models:
+        meta = info.metadata
+        score = meta.get("scores", {}).get("ensemble")
+        print(
+            f"{info.path}\t{meta.get('created')}\tn_train={meta.get('n_train')}\t"
+            f"ensemble={score if score is None else f'{score:.4f}'}"
+        )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m digitcore",
+        description="Read handwritten digits with a hard-voting ensemble trained on MNIST.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    data_help = "folder of the four MNIST IDX files (default: $DIGITCORE_DATA, else download)"
+
+    train = commands.add_parser("train", help="fit the ensemble on MNIST and save it")
+    train.add_argument("--data", help=data_help)
+    train.add_argument("--out", help="folder to save the model in (default: $DIGITCORE_MODELS)")
+    train.add_argument("--limit", type=int, help="train on the first N training images only")
+    for member, defaults in ensemble.DEFAULT_PARAMS.items():
+        for param, default in defaults.items():
+            train.add_argument(
+                f"--{member}-{param.replace('_', '-')}",
+                dest=f"{member}__{param}",
+                metavar="V",
+                help=f"{ensemble.MEMBERS[member]} {param} (default {default})",
+            )
+    train.set_defaults(run=cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="score a saved model on the MNIST test set")
+    evaluate.add_argument("--data", help=data_help)
+    evaluate.add_argument("--model", help="model file (default: the newest saved one)")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.set_defaults(run=cmd_evaluate)
+
+    predict = commands.add_parser("predict", help="read the digits in image files")
+    predict.add_argument("--model", help="model file (default: the newest saved one)")
+    predict.add_argument("--json", action="store_true", help="per digit, every model's vote")
+    predict.add_argument("images", nargs="+", metavar="IMAGE")
+    predict.set_defaults(run=cmd_predict)
+
+    download = commands.add_parser("download", help="download and verify the MNIST files")
+    download.add_argument("--to", help="folder (default: the per-user cache)")
+    download.set_defaults(run=cmd_download)
+
+    models = commands.add_parser("models", help="list saved models, newest first")
+    models.add_argument("--folder", help="models folder (default: $DIGITCORE_MODELS)")
+    models.set_defaults(run=cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (CommandError, ValueError, OSError) as exc:  # DataError, ModelError, ImageError too
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""The one reading path: an image in, the digits the ensemble reads in it out.
+
+The Draw page, the upload, ``python -m digitcore predict`` and the tests all call
+:func:`recognize`, so they all see the same preprocessing and the same votes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digitcore import evaluation, images, preprocess
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    """One digit read from a drawing.
+
+    Attributes
+    ----------
+    digit : int
+        The ensemble's answer.
+    votes : dict
+        Each member's answer by name (``"svc"``, ``"knn"``, ``"rf"``).
+    confidence : dict
+        By member name, the probability the member gives its own vote, or None for a member
+        that gives no probabilities.
+    agreement : int
+        How many members voted for ``digit``.
+    image : ndarray of shape (28, 28), dtype uint8, ink 255 on background 0
+        What the models saw.
+    box : tuple of int
+        ``(x0, y0, x1, y1)`` of the digit in the drawing, in pixels.
+    """
+
+    digit: int
+    votes: dict[str, int]
+    confidence: dict[str, float | None]
+    agreement: int
+    image: NDArray[np.uint8]
+    box: tuple[int, int, int, int]
+
+    @property
+    def unanimous(self) -> bool:
+        """Whether every member voted for the ensemble's answer."""
+        return self.agreement == len(self.votes)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """All digits read from one drawing, left to right; none when the drawing is blank."""
+
+    digits: list[DigitReading]
+
+    @property
+    def text(self) -> str:
+        """The digits as a string, e.g. ``"2024"``; empty when blank."""
+        return "".join(str(d.digit) for d in self.digits)
+
+    @property
+    def blank(self) -> bool:
+        """Whether no digit was found."""
+        return not self.digits
+
+
+def _gray(image: Any) -> NDArray[np.uint8]:
+    """Any accepted input as a grayscale array, ink high on background 0."""
+    if isinstance(image, (str, Path, bytes)):
+        return images.read_image(image)
+    array = np.asarray(image)
+    return images.canvas_to_gray(array)
+
+
+def read_digits(model: Any, digits: NDArray[np.uint8]) -> list[dict[str, Any]]:
+    """Each member's vote and confidence, and the ensemble's answer, for MNIST-form digits.
+
+    Parameters
+    ----------
+    model : VotingClassifier
+        A fitted ensemble from :mod:`digitcore.ensemble`.
+    digits : ndarray of shape (n, 28, 28), dtype uint8, ink 255 on background 0
+
+    Returns
+    -------
+    list of dict
+        Per digit: ``digit``, ``votes``, ``confidence``, ``agreement``.
+    """
+    names = evaluation.member_names(model)
+    votes = np.empty((len(digits), len(names)), dtype=np.int64)
+    confidence: dict[str, NDArray[np.float64] | None] = {}
+    for column, name in enumerate(names):
+        member = model.named_estimators_[name]
+        if hasattr(member, "predict_proba"):
+            # One call gives both the vote and how sure the member is of it.
+            proba = member.predict_proba(digits)
+            encoded = proba.argmax(axis=1)
+            confidence[name] = proba[np.arange(len(digits)), encoded]
+        else:
+            encoded = member.predict(digits)
+            confidence[name] = None
+        votes[:, column] = model.classes_[encoded]
+    answers = evaluation.tally(model, votes)
+    return [
+        {
+            "digit": int(answers[i]),
+            "votes": {name: int(votes[i, c]) for c, name in enumerate(names)},
+            "confidence": {
+                name: None if confidence[name] is None else float(confidence[name][i])
+                for name in names
+            },
+            "agreement": int(np.sum(votes[i] == answers[i])),
+        }
+        for i in range(len(digits))
+    ]
+
+
+def recognize(model: Any, image: Any) -> Reading:
+    """Read the digits in a drawing or an image file.
+
+    Parameters
+    ----------
+    model : VotingClassifier
+        A fitted ensemble from :mod:`digitcore.ensemble`.
+    image : ndarray, str, Path or bytes
+        A canvas as an RGBA array of shape (H, W, 4) (or RGB, or grayscale), or an image
+        file given by its path or its bytes.
+
+    Returns
+    -------
+    Reading
+        The digits left to right; ``Reading.blank`` when there is none.
+
+    Raises
+    ------
+    digitcore.images.ImageError
+        When the input is not an image that can be read.
+    """
+    found = preprocess.segment(_gray(image))
+    if not found:
+        return Reading([])
+    batch = np.stack([d.image for d in found])
+    return Reading(
+        [
+            DigitReading(image=d.image, box=d.box, **answer)
+            for d, answer in zip(found, read_digits(model, batch), strict=True)
+        ]
+    )

@@ -1,0 +1,112 @@
+"""The command line: train, evaluate, predict and models, with one-line errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digitcore.__main__ import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "digitcore", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )
+
+
+def test_train_then_evaluate_json_gives_the_documented_report(mnist_dir, tmp_path):
+    out = tmp_path / "models"
+    trained = run_cli(
+        "train",
+        "--data",
+        str(mnist_dir),
+        "--limit",
+        "1500",
+        "--out",
+        str(out),
+        "--knn-n-neighbors",
+        "3",
+    )
+    assert trained.returncode == 0, trained.stderr
+    assert "fit" in trained.stdout and "ensemble" in trained.stdout
+    (model_file,) = out.glob("*.joblib")
+    meta = json.loads(model_file.with_suffix(".json").read_text())
+    assert meta["n_train"] == 1500 and meta["params"]["knn"]["n_neighbors"] == 3
+
+    evaluated = run_cli("evaluate", "--data", str(mnist_dir), "--model", str(model_file), "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads(evaluated.stdout)
+    assert report["n_test"] == 10000
+    assert set(report["models"]) == {"svc", "knn", "rf", "ensemble"}
+    ensemble = report["models"]["ensemble"]
+    assert ensemble["accuracy"] == pytest.approx(meta["scores"]["ensemble"])
+    assert sum(map(sum, ensemble["confusion_matrix"])) == 10000
+
+
+def test_truncated_data_file_is_refused_in_one_line_without_traceback(
+    mnist_dir, small_model_info, tmp_path
+):
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        shutil.copy(mnist_dir / name, tmp_path / name)
+    images = tmp_path / "t10k-images-idx3-ubyte.gz"
+    images.write_bytes(gzip.compress(gzip.decompress(images.read_bytes())[:-784]))
+    result = run_cli("evaluate", "--data", str(tmp_path), "--model", str(small_model_info.path))
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: ") and "t10k-images-idx3-ubyte.gz" in result.stderr
+    assert "truncated" in result.stderr
+
+
+def test_evaluate_without_any_model_says_how_to_get_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path))
+    assert main(["evaluate"]) == 1
+    assert "no saved model" in capsys.readouterr().err
+
+
+def test_tampered_model_is_refused_by_the_command_line(small_model_info, tmp_path, capsys):
+    copy = tmp_path / small_model_info.path.name
+    shutil.copy(small_model_info.path, copy)
+    shutil.copy(small_model_info.path.with_suffix(".json"), copy.with_suffix(".json"))
+    copy.write_bytes(copy.read_bytes()[:-10] + b"0123456789")
+    assert main(["predict", "--model", str(copy), "x.png"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "refusing to load" in err
+
+
+def test_unknown_hyperparameter_value_is_refused(tmp_path, capsys, mnist_dir):
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                str(mnist_dir),
+                "--limit",
+                "50",
+                "--out",
+                str(tmp_path),
+                "--knn-n-neighbors",
+                "many",
+            ]
+        )
+        == 1
+    )
+    assert "error:" in capsys.readouterr().err
+
+
+def test_models_lists_saved_models(small_model_info, capsys):
+    assert main(["models", "--folder", str(small_model_info.path.parent)]) == 0
+    assert small_model_info.path.name in capsys.readouterr().out

@@ -1,0 +1,74 @@
+"""Saving and loading models: metadata beside the file, and refusal of what we did not write."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.dummy import DummyClassifier
+
+from digitcore import store
+from digitcore.store import ModelError
+
+
+@pytest.fixture
+def saved(tmp_path):
+    model = DummyClassifier(strategy="constant", constant=7).fit(np.zeros((2, 1)), [7, 3])
+    return store.save(model, {"scores": {"ensemble": 0.5}}, tmp_path)
+
+
+def test_saved_model_loads_back_with_its_metadata(saved):
+    model, meta = store.load(saved.path)
+    assert model.predict(np.zeros((1, 1))).tolist() == [7]
+    assert meta["scores"] == {"ensemble": 0.5}
+    assert meta["sha256"] == saved.metadata["sha256"]
+    assert meta["libraries"]["scikit-learn"] == store.LIBRARIES["scikit-learn"]
+    assert meta["file_bytes"] == saved.path.stat().st_size
+
+
+def test_tampered_model_file_is_refused(saved):
+    raw = bytearray(saved.path.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    saved.path.write_bytes(bytes(raw))
+    with pytest.raises(ModelError, match="does not match .* refusing to load"):
+        store.load(saved.path)
+
+
+def test_model_from_other_library_versions_is_refused(saved):
+    meta_file = store.metadata_path(saved.path)
+    meta = json.loads(meta_file.read_text())
+    meta["libraries"]["scikit-learn"] = "0.24.2"
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=r"saved with scikit-learn 0.24.2 \(running "):
+        store.load(saved.path)
+
+
+def test_model_without_metadata_is_refused(saved):
+    store.metadata_path(saved.path).unlink()
+    with pytest.raises(ModelError, match="no metadata file"):
+        store.load(saved.path)
+
+
+def test_missing_model_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="model file not found"):
+        store.load(tmp_path / "nothing.joblib")
+
+
+def test_listing_offers_only_our_models_newest_first(saved, tmp_path):
+    newer = store.save(DummyClassifier().fit([[0]], [1]), {}, tmp_path)
+    (tmp_path / "stranger.joblib").write_bytes(b"not ours")
+    assert [m.path for m in store.list_models(tmp_path)] == [newer.path, saved.path]
+    assert store.latest(tmp_path) == newer.path
+
+
+def test_models_folder_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path))
+    assert store.models_dir() == tmp_path
+    assert store.latest() is None
+
+
+def test_save_leaves_no_temporary_files(saved, tmp_path):
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [saved.path.name, store.metadata_path(saved.path).name]
+    )
