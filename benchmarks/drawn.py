@@ -1,0 +1,148 @@
+"""Benchmark: reading drawn digits, the tutorial's preprocessing vs digitcore's.
+
+Drawn test sets are made from MNIST *test* digits (never seen in training) by
+:mod:`digitcore.synthetic`: single digits on 280x280 canvases, 3-digit numbers on 280x700
+canvases, and blank / noise canvases; heights 40-80% (numbers 40-70%), brush 2-10% of the
+height, white on black, black on white and ink on a transparent canvas.
+
+* tutorial: whole canvas -> grayscale (alpha if the canvas is transparent) -> invert if the
+  background is light -> resize to 28x28 -> one prediction per canvas.
+* ours: :func:`digitcore.images.canvas_to_gray` -> :func:`digitcore.preprocess.segment` ->
+  one prediction per digit found, left to right; no digit found = blank.
+
+Run::
+
+    python benchmarks/drawn.py --model models/xyz.joblib     # a saved model
+    python benchmarks/drawn.py --limit 10000 --json          # train the ensemble on 10k first
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from digitcore import synthetic  # noqa: E402
+from digitcore.data import load_mnist  # noqa: E402
+from digitcore.images import canvas_to_gray  # noqa: E402
+from digitcore.preprocess import segment  # noqa: E402
+
+
+def tutorial_preprocess(rgba: np.ndarray) -> np.ndarray:
+    """The tutorial's way: the whole canvas resized to 28x28 (with its polarity fixed)."""
+    if np.median(rgba[..., 3]) < 128:  # a transparent canvas: the strokes are in alpha
+        gray = Image.fromarray(rgba[..., 3])
+    else:
+        gray = Image.fromarray(rgba[..., :3]).convert("L")
+    small = np.asarray(gray.resize((28, 28)))
+    return 255 - small if np.median(small) > 127 else small
+
+
+def read_ours(model, canvases: np.ndarray) -> tuple[list[str], float]:
+    """Segment every canvas, predict all digits in one batch; returns strings and ms/canvas."""
+    start = time.perf_counter()
+    found = [segment(canvas_to_gray(c)) for c in canvases]
+    ms = (time.perf_counter() - start) * 1000 / len(canvases)
+    images = [d.image for digits in found for d in digits]
+    preds = iter(model.predict(np.stack(images)) if images else [])
+    return ["".join(str(int(next(preds))) for _ in digits) for digits in found], ms
+
+
+def read_tutorial(model, canvases: np.ndarray) -> list[str]:
+    return [str(int(p)) for p in model.predict(np.stack([tutorial_preprocess(c) for c in canvases]))]
+
+
+def get_model(args: argparse.Namespace):
+    if args.model:
+        from digitcore.store import load
+
+        model, meta = load(args.model)
+        return model, f"{args.model} ({meta.get('n_train', meta.get('train_size', '?'))} training images)"
+    from digitcore.ensemble import build_ensemble, train
+
+    tr = load_mnist("train", args.data).head(args.limit)
+    model = build_ensemble()
+    start = time.perf_counter()
+    train(model, tr.images, tr.labels)
+    return model, f"ensemble trained here on {len(tr)} MNIST images ({time.perf_counter() - start:.0f} s)"
+
+
+def run(args: argparse.Namespace) -> dict:
+    te = load_mnist("test", args.data)
+    model, model_desc = get_model(args)
+    rng = np.random.default_rng(args.seed)
+    result: dict = {"model": model_desc}
+
+    # Single digits, in chunks to keep memory modest.
+    idx = rng.choice(len(te), args.singles, replace=False)
+    ours_ok = tut_ok = 0
+    ms = []
+    for start in range(0, len(idx), 250):
+        part = idx[start : start + 250]
+        canvases, labels = synthetic.drawn_digits(te.images[part], te.labels[part], seed=args.seed + start)
+        truth = [str(int(v)) for v in labels]
+        ours, t = read_ours(model, canvases)
+        ms.append(t * len(part))
+        ours_ok += sum(o == y for o, y in zip(ours, truth))
+        tut_ok += sum(o == y for o, y in zip(read_tutorial(model, canvases), truth))
+    n = len(idx)
+    result["singles"] = {"n": n, "tutorial": tut_ok / n, "ours": ours_ok / n, "ours_ms": sum(ms) / n}
+
+    canvases, truth = synthetic.drawn_numbers(te.images, te.labels, args.numbers, seed=args.seed)
+    ours, t = read_ours(model, canvases)
+    result["numbers"] = {
+        "n": len(truth),
+        "tutorial": float(np.mean([o == y for o, y in zip(read_tutorial(model, canvases), truth)])),
+        "ours": float(np.mean([o == y for o, y in zip(ours, truth)])),
+        "ours_digit_count_right": float(np.mean([len(o) == len(y) for o, y in zip(ours, truth)])),
+        "ours_ms": t,
+    }
+    # Touching digits: the same numbers drawn with no gap, some overlapping.
+    canvases, truth = synthetic.drawn_numbers(
+        te.images, te.labels, args.numbers // 5, seed=args.seed + 1, gap_frac=(-0.05, 0.02)
+    )
+    ours, _ = read_ours(model, canvases)
+    result["touching_numbers"] = {"n": len(truth), "ours": float(np.mean([o == y for o, y in zip(ours, truth)]))}
+
+    blanks = synthetic.blank_canvases(args.blanks, seed=args.seed)
+    ours, t = read_ours(model, blanks)
+    # The tutorial has no notion of blank: it always predicts a digit.
+    result["blanks"] = {"n": len(blanks), "tutorial": 0.0, "ours": float(np.mean([o == "" for o in ours])), "ours_ms": t}
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", help="saved model file (digitcore.store.load)")
+    parser.add_argument("--limit", type=int, default=10000, help="training images if no --model")
+    parser.add_argument("--data", default="/work/shared/data/mnist", help="MNIST folder")
+    parser.add_argument("--singles", type=int, default=2000)
+    parser.add_argument("--numbers", type=int, default=500)
+    parser.add_argument("--blanks", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    args = parser.parse_args(argv)
+    result = run(args)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"model: {result['model']}")
+    print(f"{'set':<26}{'n':>6}{'tutorial':>10}{'ours':>8}{'ours ms':>9}")
+    for key, title in [("singles", "single digits"), ("numbers", "3-digit numbers"), ("blanks", "blank / noise canvases")]:
+        r = result[key]
+        print(f"{title:<26}{r['n']:>6}{r['tutorial']:>10.1%}{r['ours']:>8.1%}{r['ours_ms']:>9.2f}")
+    r = result["touching_numbers"]
+    print(f"{'3-digit, touching':<26}{r['n']:>6}{'-':>10}{r['ours']:>8.1%}")
+    print(f"(3-digit numbers with the right digit count: {result['numbers']['ours_digit_count_right']:.1%})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
