@@ -1,0 +1,230 @@
+"""The tutorial's recipe and ours, side by side on the same MNIST data in one run.
+
+Each recipe is fitted in one fresh subprocess (data loading included in the fit time), saved with
+``joblib.dump(compress=3)``, then loaded and evaluated in another fresh subprocess, so peak
+memory (``ru_maxrss``) is that of a process doing only that.
+
+    python benchmarks/compare.py                 # full MNIST, about 10 minutes
+    python benchmarks/compare.py --limit 5000    # quick
+    python benchmarks/compare.py --json out.json # also write the numbers as JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+RECIPES = ("tutorial", "ours")
+LATENCY_RUNS = 50
+
+
+def _rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB (Linux reports kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(recipe: str):
+    """The unfitted VotingClassifier of ``recipe``."""
+    from digitcore.ensemble import build_ensemble, flatten
+
+    if recipe == "ours":
+        return build_ensemble(random_state=0)
+    # The tutorial: raw pixels / 255, library defaults, plain hard voting.
+    from sklearn.ensemble import RandomForestClassifier, VotingClassifier
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+    from sklearn.svm import SVC
+
+    def member(clf):
+        return make_pipeline(FunctionTransformer(flatten), clf)
+
+    return VotingClassifier(
+        [
+            ("svc", member(SVC())),
+            ("knn", member(KNeighborsClassifier(5))),
+            ("rf", member(RandomForestClassifier(random_state=0))),
+        ],
+        voting="hard",
+    )
+
+
+def fit_job(recipe: str, data: str, limit: int | None, path: str) -> dict[str, Any]:
+    """Load the training split, fit ``recipe`` with ``train`` (2 jobs) and save it to ``path``."""
+    import joblib
+
+    from digitcore.data import load_mnist
+    from digitcore.ensemble import train
+
+    start = time.perf_counter()
+    tr = load_mnist("train", data).head(limit)
+    model = build(recipe)
+    member_seconds = train(model, tr.images, tr.labels, n_jobs=2)
+    fit_s = time.perf_counter() - start
+    joblib.dump(model, path, compress=3)
+    return {"fit_s": fit_s, "member_fit_s": member_seconds, "fit_peak_mb": _rss_mb(),
+            "size_mb": os.path.getsize(path) / 1e6}
+
+
+def _drawing(digit: np.ndarray) -> np.ndarray:
+    """A 280x280 canvas-like grey image (ink 255 on 0) of one MNIST digit, scaled up."""
+    from PIL import Image
+
+    canvas = Image.fromarray(digit).resize((200, 200), Image.BILINEAR)
+    gray = np.zeros((280, 280), np.uint8)
+    gray[40:240, 40:240] = np.asarray(canvas)
+    return gray
+
+
+def _median_ms(fn, runs: int = LATENCY_RUNS) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1000)
+
+
+def predict_job(recipe: str, data: str, limit: int | None, path: str) -> dict[str, Any]:
+    """Load the saved model, predict the test split, time one drawing; report memory."""
+    import joblib
+
+    from digitcore.data import load_mnist
+
+    base_mb = _rss_mb()
+    model = joblib.load(path)
+    loaded_mb = _rss_mb()
+    te = load_mnist("test", data).head(limit)
+    start = time.perf_counter()
+    predicted = model.predict(te.images)
+    predict_s = time.perf_counter() - start
+    out: dict[str, Any] = {"acc": {"ensemble": float(np.mean(predicted == te.labels))},
+                           "predict_s": predict_s}
+    for name, member in model.named_estimators_.items():
+        member_pred = model.classes_[member.predict(te.images)]
+        out["acc"][name] = float(np.mean(member_pred == te.labels))
+    one = te.images[:1]
+    latency = {"ensemble": _median_ms(lambda: model.predict(one))}
+    for name, member in model.named_estimators_.items():
+        call = member.predict_proba if hasattr(member, "predict_proba") else member.predict
+        latency[name] = _median_ms(lambda call=call: call(one))
+    try:
+        from digitcore.preprocess import segment
+    except ImportError:
+        out["preprocess"] = False
+    else:
+        gray = _drawing(te.images[0])
+        digits = segment(gray)
+        if len(digits) != 1:
+            raise RuntimeError(f"expected one digit in the benchmark drawing, found {len(digits)}")
+        latency["preprocess"] = _median_ms(lambda: segment(gray))
+        latency["drawing"] = _median_ms(
+            lambda: model.predict(np.stack([d.image for d in segment(gray)]))
+        )
+        out["preprocess"] = True
+    out["latency_ms"] = latency
+    out["import_mb"], out["loaded_mb"], out["peak_mb"] = base_mb, loaded_mb, _rss_mb()
+    return out
+
+
+def _in_subprocess(job: str, recipe: str, data: str, limit: int | None, path: str) -> dict:
+    """Run ``job`` in a fresh interpreter so its memory and timings are its own."""
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); "
+        "from benchmarks.compare import fit_job, predict_job; "
+        "limit = None if sys.argv[5] == 'None' else int(sys.argv[5]); "
+        f"print(json.dumps({job}(sys.argv[2], sys.argv[3], limit, sys.argv[4])))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT), recipe, data, path, str(limit)],
+        capture_output=True, text=True, check=False,
+    )
+    if result.returncode:
+        raise RuntimeError(f"{job} for {recipe} failed:\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def run(recipe: str, data: str, limit: int | None) -> dict[str, Any]:
+    """Fit, save, load and evaluate one recipe; return all its numbers."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, f"{recipe}.joblib")
+        result = _in_subprocess("fit_job", recipe, data, limit, path)
+        result.update(_in_subprocess("predict_job", recipe, data, limit, path))
+    return result
+
+
+ROWS = [
+    ("accuracy ensemble", lambda r: r["acc"]["ensemble"] * 100, "{:.2f}%"),
+    ("accuracy svc", lambda r: r["acc"]["svc"] * 100, "{:.2f}%"),
+    ("accuracy knn", lambda r: r["acc"]["knn"] * 100, "{:.2f}%"),
+    ("accuracy rf", lambda r: r["acc"]["rf"] * 100, "{:.2f}%"),
+    ("fit wall incl. loading (s)", lambda r: r["fit_s"], "{:.1f}"),
+    ("predict test set (s)", lambda r: r["predict_s"], "{:.2f}"),
+    ("one digit, model.predict (ms)", lambda r: r["latency_ms"]["ensemble"], "{:.1f}"),
+    ("one drawing, preprocess+predict (ms)", lambda r: r["latency_ms"].get("drawing", np.nan), "{:.1f}"),
+    ("model file, compress=3 (MB)", lambda r: r["size_mb"], "{:.1f}"),
+    ("memory, model loaded (MB)", lambda r: r["loaded_mb"], "{:.0f}"),
+    ("peak memory, predicting (MB)", lambda r: r["peak_mb"], "{:.0f}"),
+]
+
+
+def table(results: dict[str, dict[str, Any]]) -> str:
+    """Plain-text table: one row per measure, one column per recipe, then ours/tutorial."""
+    names = list(results)
+    lines = [f"{'':38s}" + "".join(f"{n:>12s}" for n in names)
+             + ("  ours/tutorial" if len(names) == 2 else "")]
+    for label, get, fmt in ROWS:
+        values = [get(results[n]) for n in names]
+        line = f"{label:38s}" + "".join(f"{fmt.format(v):>12s}" for v in values)
+        if len(names) == 2 and values[0]:
+            line += f"  {values[1] / values[0]:>12.2f}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="/work/shared/data/mnist", help="MNIST IDX folder")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="use the first N training and first N test digits")
+    parser.add_argument("--recipes", default=",".join(RECIPES),
+                        help=f"comma-separated, of {RECIPES}")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
+    args = parser.parse_args(argv)
+    recipes = args.recipes.split(",")
+    if not set(recipes) <= set(RECIPES):
+        parser.error(f"--recipes must be among {RECIPES}, got {recipes}")
+    results = {}
+    for recipe in recipes:
+        print(f"running {recipe} ...", file=sys.stderr, flush=True)
+        results[recipe] = run(recipe, args.data, args.limit)
+    print(f"MNIST {args.data}, train/test limit {args.limit or 'none'}, {os.cpu_count()} CPUs")
+    print(table(results))
+    for name, r in results.items():
+        lat = ", ".join(f"{k} {v:.1f}" for k, v in r["latency_ms"].items())
+        print(f"{name}: single-digit latency ms (median of {LATENCY_RUNS}; members incl. "
+              f"predict_proba where they have it): {lat}")
+        print(f"{name}: member fit s: " + ", ".join(f"{k} {v:.1f}" for k, v in r["member_fit_s"].items()))
+        if not r["preprocess"]:
+            print(f"{name}: digitcore.preprocess not available: latency is models only")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""Feature transformers and training-set augmentation for MNIST-form digits.
+
+Everything here works on a whole batch ``(n, 28, 28)`` at once with numpy/scipy (no per-image
+Python loop), and the transformers live in this importable module so pickled models load.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+SIDE = 28
+#: Images processed per chunk, to keep temporaries (coordinates, orientation maps) small.
+CHUNK = 4096
+
+
+def check_digits(images: NDArray) -> NDArray:
+    """Return ``images`` as an array of shape ``(n, 28, 28)``, or raise saying what arrived."""
+    images = np.asarray(images)
+    if images.ndim == 2 and images.shape[1] == SIDE * SIDE:
+        images = images.reshape(-1, SIDE, SIDE)
+    if images.ndim != 3 or images.shape[1:] != (SIDE, SIDE):
+        raise ValueError(
+            f"expected digits of shape (n, 28, 28) or (n, 784), got shape {images.shape}"
+        )
+    return images
+
+
+def _chunks(n: int):
+    return (slice(i, min(i + CHUNK, n)) for i in range(0, n, CHUNK))
+
+
+def deskew(images: NDArray) -> NDArray[np.float32]:
+    """Shear each digit so its principal axis is vertical, centring it horizontally by mass.
+
+    Row ``r`` is shifted sideways by ``alpha (r - r_c) + (c_c - 13.5)`` with linear
+    interpolation, where ``alpha = cov(r, c) / var(r)`` comes from the image moments (the classic
+    moment-based deskew). MNIST digits are already centred by mass, so rows are not moved.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, 28, 28)
+        Ink high on background 0, any numeric dtype.
+
+    Returns
+    -------
+    ndarray of shape (n, 28, 28), float32, same intensity scale as the input.
+    """
+    images = check_digits(images)
+    out = np.empty(images.shape, np.float32)
+    grid = np.arange(SIDE, dtype=np.float32)
+    pad = SIDE // 2  # a shear never moves a row further than this inside the frame
+    for part in _chunks(len(images)):
+        x = images[part].astype(np.float32)
+        mass = np.maximum(x.sum(axis=(1, 2)), 1e-6)  # blank image: no shear, no shift
+        rows, cols = x.sum(axis=2), x.sum(axis=1)
+        r_c = rows @ grid / mass
+        c_c = cols @ grid / mass
+        dr = grid[None] - r_c[:, None]
+        var_r = (rows * dr**2).sum(axis=1) / mass
+        cov = np.einsum("nrc,nr,c->n", x, dr, grid) / mass  # = sum x (r - r_c)(c - c_c) / mass
+        alpha = np.where(var_r > 1e-3, cov / np.maximum(var_r, 1e-3), 0.0)
+        # Output pixel (r, c) reads input column c + shift[r]: each row is a 1-D resampling.
+        shift = np.clip(alpha[:, None] * dr + (c_c - (SIDE - 1) / 2)[:, None], -pad, pad)
+        whole = np.floor(shift)
+        frac = (shift - whole)[..., None].astype(np.float32)
+        padded = np.zeros((len(x), SIDE, SIDE + 2 * pad + 1), np.float32)
+        padded[:, :, pad : pad + SIDE] = x
+        index = np.arange(SIDE)[None, None] + whole.astype(np.intp)[..., None] + pad
+        left = np.take_along_axis(padded, index, axis=2)
+        right = np.take_along_axis(padded, index + 1, axis=2)
+        out[part] = left + frac * (right - left)
+    return out
+
+
+def gradient_histograms(
+    images: NDArray, orientations: int = 12, cell: int = 4, sigma: float = 2.0
+) -> NDArray[np.float32]:
+    """Batched HOG-like features: oriented gradient channels, Gaussian-pooled on a grid.
+
+    Each channel is the half-wave rectified gradient along one of ``orientations`` directions
+    over the full circle (signed: which side of a stroke is ink matters), a cheap, vectorised
+    stand-in for HOG's orientation binning. Channels are pooled with Gaussian weights of width
+    ``sigma`` centred every ``cell`` pixels; the vector is square-rooted (Hellinger) and
+    L2-normalised so stroke darkness and width matter less.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, 28, 28)
+    orientations : int
+        Number of gradient directions over 360 degrees.
+    cell : int
+        Pooling grid step in pixels (must divide 28).
+    sigma : float
+        Width of the Gaussian pooling in pixels.
+
+    Returns
+    -------
+    ndarray of shape (n, orientations * (28 // cell) ** 2), float32
+    """
+    images = check_digits(images)
+    if SIDE % cell:
+        raise ValueError(f"cell must divide 28, got {cell}")
+    side = SIDE // cell
+    centres = np.arange(side) * cell + (cell - 1) / 2
+    pool = np.exp(-0.5 * ((np.arange(SIDE)[None] - centres[:, None]) / sigma) ** 2)
+    pool = (pool / pool.sum(axis=1, keepdims=True)).astype(np.float32).T  # (28, side)
+    angles = np.arange(orientations) * 2 * np.pi / orientations
+    out = np.empty((len(images), orientations, side, side), np.float32)
+    for part in _chunks(len(images)):
+        x = images[part].astype(np.float32)
+        # Sobel within each image (ndimage.sobel would also smooth across the batch axis).
+        gr = _sobel(x, axis=1)
+        gc = _sobel(x, axis=2)
+        for b, angle in enumerate(angles):
+            channel = np.maximum(np.float32(np.cos(angle)) * gc + np.float32(np.sin(angle)) * gr, 0)
+            # Separable pooling as two matrix products: columns, then rows.
+            cols_pooled = channel @ pool  # (m, 28, side)
+            out[part, b] = np.swapaxes(np.swapaxes(cols_pooled, 1, 2) @ pool, 1, 2)
+    feats = np.sqrt(out.reshape(len(images), -1))
+    return feats / np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-6)
+
+
+def augment(
+    images: NDArray,
+    labels: NDArray,
+    copies: int = 1,
+    max_shift: float = 1.5,
+    max_rotation: float = 12.0,
+    max_scale: float = 0.1,
+    elastic: float = 0.8,
+    random_state: int | None = 0,
+) -> tuple[NDArray[np.uint8], NDArray]:
+    """Return the originals plus ``copies`` randomly distorted copies of each digit.
+
+    Each copy gets a random rotation (degrees), scaling, sub-pixel shift and a smooth elastic
+    displacement (Gaussian-filtered noise, ``elastic`` pixels at most on average), then a third
+    of the copies get a thicker stroke and a third a thinner one (grey dilation / erosion), as
+    real drawings come with any brush width.
+
+    Parameters
+    ----------
+    images : ndarray of shape (n, 28, 28), uint8
+    labels : ndarray of shape (n,)
+    copies : int
+        Distorted copies per original (0 returns the inputs).
+    max_shift, max_rotation, max_scale, elastic : float
+        Bounds of the random distortions (pixels, degrees, relative scale, pixels).
+    random_state : int or None
+
+    Returns
+    -------
+    images : ndarray of shape (n * (copies + 1), 28, 28), uint8
+    labels : ndarray of shape (n * (copies + 1),)
+    """
+    images = check_digits(images)
+    labels = np.asarray(labels)
+    if len(labels) != len(images):
+        raise ValueError(f"expected one label per image, got {len(labels)} labels for {len(images)} images")
+    rng = np.random.default_rng(random_state)
+    out = [np.asarray(images, np.uint8)]
+    centre = (SIDE - 1) / 2.0
+    grid_r, grid_c = np.mgrid[0:SIDE, 0:SIDE].astype(np.float32) - centre
+    for _ in range(copies):
+        warped = np.empty(images.shape, np.uint8)
+        for part in _chunks(len(images)):
+            x = images[part].astype(np.float32)
+            m = len(x)
+            theta = np.deg2rad(rng.uniform(-max_rotation, max_rotation, m))[:, None, None]
+            scale = rng.uniform(1 - max_scale, 1 + max_scale, m)[:, None, None]
+            shift = rng.uniform(-max_shift, max_shift, (2, m))[:, :, None, None]
+            cos, sin = np.cos(theta) / scale, np.sin(theta) / scale
+            # Inverse map: output pixel (r, c) reads the input at a rotated, scaled, shifted spot.
+            rows = cos * grid_r - sin * grid_c + centre + shift[0]
+            cols = sin * grid_r + cos * grid_c + centre + shift[1]
+            if elastic > 0:
+                noise = rng.uniform(-1, 1, (2, m, SIDE, SIDE)).astype(np.float32)
+                field = ndimage.gaussian_filter(noise, sigma=(0, 0, 4, 4))
+                field *= elastic / np.maximum(np.abs(field).mean(axis=(2, 3), keepdims=True), 1e-6)
+                rows, cols = rows + field[0], cols + field[1]
+            index = np.broadcast_to(np.arange(m, dtype=np.float32)[:, None, None], rows.shape)
+            # An integer index along axis 0 makes this 3-D linear interpolation per-image 2-D.
+            coords = np.stack([index, rows, cols])
+            x = ndimage.map_coordinates(x, coords, order=1, mode="constant", cval=0.0)
+            width = rng.integers(0, 3, m)  # 0 keep, 1 thicker, 2 thinner
+            x[width == 1] = ndimage.grey_dilation(x[width == 1], size=(1, 2, 2))
+            x[width == 2] = ndimage.grey_erosion(x[width == 2], footprint=_CROSS)
+            warped[part] = np.clip(x, 0, 255).round().astype(np.uint8)
+        out.append(warped)
+    return np.concatenate(out), np.tile(labels, copies + 1)
+
+
+#: Plus-shaped footprint: erosion by it thins strokes by about one pixel.
+_CROSS = ndimage.generate_binary_structure(2, 1)[None]
+
+
+def _sobel(x: NDArray[np.float32], axis: int) -> NDArray[np.float32]:
+    other = 3 - axis
+    smooth = ndimage.correlate1d(x, [1.0, 2.0, 1.0], axis=other, mode="constant")
+    return ndimage.correlate1d(smooth, [-1.0, 0.0, 1.0], axis=axis, mode="constant")
+
+
+def to_float32(X: NDArray) -> NDArray[np.float32]:
+    """Cast features to float32: half the memory of float64 for stored KNN samples."""
+    return np.asarray(X, dtype=np.float32)
+
+
+class WithDiscriminants(TransformerMixin, BaseEstimator):
+    """Append the linear-discriminant projections (``n_classes - 1`` columns) to the features.
+
+    Each discriminant axis alone separates classes well, which is what a tree's split needs.
+    """
+
+    def fit(self, X, y):
+        self.lda_ = LinearDiscriminantAnalysis().fit(X, y)
+        return self
+
+    def transform(self, X):
+        return np.hstack([X, self.lda_.transform(X).astype(np.asarray(X).dtype)])
+
+
+class Deskew(TransformerMixin, BaseEstimator):
+    """Transformer form of :func:`deskew`: ``(n, 28, 28)`` in, ``(n, 28, 28)`` float32 out."""
+
+    def fit(self, X, y=None):
+        check_digits(X)
+        return self
+
+    def transform(self, X):
+        return deskew(X)
+
+
+class GradientHistograms(TransformerMixin, BaseEstimator):
+    """Transformer form of :func:`gradient_histograms`."""
+
+    def __init__(self, orientations: int = 12, cell: int = 4, sigma: float = 2.0):
+        self.orientations = orientations
+        self.cell = cell
+        self.sigma = sigma
+
+    def fit(self, X, y=None):
+        check_digits(X)
+        return self
+
+    def transform(self, X):
+        return gradient_histograms(X, self.orientations, self.cell, self.sigma)
+
+
+class Pixels(TransformerMixin, BaseEstimator):
+    """Flatten ``(n, 28, 28)`` digits to ``(n, 784)`` float32 rows scaled by ``1 / scale``."""
+
+    def __init__(self, scale: float = 255.0):
+        self.scale = scale
+
+    def fit(self, X, y=None):
+        check_digits(X)
+        return self
+
+    def transform(self, X):
+        X = check_digits(X)
+        return X.reshape(len(X), -1).astype(np.float32) / np.float32(self.scale)
