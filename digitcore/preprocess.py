@@ -50,7 +50,7 @@ OVERLAP = 0.3  #: x-overlap (fraction of the narrower) that makes two components
 MIN_HEIGHT = 0.15  #: a digit is at least this fraction of the image height
 #: a group this round, this filled and under this fraction of the height is a dot, not a digit
 DOT_ASPECT, DOT_FILL, DOT_SIZE = 1.6, 0.55, 0.25
-SPLIT_ASPECT = 1.5  #: groups wider than this times their height may hold touching digits
+SPLIT_ASPECT = 1.25  #: groups wider than this times their height may hold touching digits
 SPLIT_STROKES = 1.5  #: ...and are cut only where a column holds at most this many stroke widths
 RELATIVE = 0.5  #: ...and at least this fraction of the tallest digit's height
 ATTACH = 0.25  #: a piece too short to be a digit joins a digit at most this x-gap (of its height) away
