@@ -43,10 +43,12 @@ def stroke_alpha(mnist_digit: NDArray[np.uint8], height_px: int, brush_px: float
     rows = np.flatnonzero(d.max(axis=1) > 0.5)
     cols = np.flatnonzero(d.max(axis=0) > 0.5)
     d = d[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    scale = height_px / d.shape[0]
-    big = ndi.zoom(d, scale, order=1) > 0.5
     pad = int(np.ceil(brush_px / 2)) + 2
-    skel = skeletonize(np.pad(big, pad))
+    scale = height_px / d.shape[0]
+    for _ in range(2):  # the centre line is shorter than the digit: rescale once to fit it
+        skel = skeletonize(np.pad(ndi.zoom(d, scale, order=1) > 0.5, pad))
+        rows = np.flatnonzero(skel.any(axis=1))
+        scale *= height_px / max(1, rows[-1] - rows[0] + 1) if rows.size else 1.0
     dist = ndi.distance_transform_edt(~skel)
     alpha = np.clip(brush_px / 2 + 0.5 - dist, 0.0, 1.0).astype(np.float32)
     r, c = np.flatnonzero(alpha.max(axis=1) > 0), np.flatnonzero(alpha.max(axis=0) > 0)
