@@ -111,7 +111,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     failed = False
     for path in args.images:
         try:
-            reading = recognize(model, Path(path))
+            reading = recognize(model, path)
         except (ImageError, OSError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             failed = True

@@ -124,7 +124,7 @@ def _load_bytes(source: str | Path | bytes) -> tuple[str, bytes]:
         name = "uploaded image"
     else:
         path = Path(source)
-        name = path.name
+        name = str(source)  # as the user gave it, so a message points at their file
         if not path.is_file():
             raise ImageError(f"{name}: no such file ({path})")
         size = path.stat().st_size

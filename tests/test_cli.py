@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from digitcore.__main__ import main
@@ -110,3 +111,50 @@ def test_unknown_hyperparameter_value_is_refused(tmp_path, capsys, mnist_dir):
 def test_models_lists_saved_models(small_model_info, capsys):
     assert main(["models", "--folder", str(small_model_info.path.parent)]) == 0
     assert small_model_info.path.name in capsys.readouterr().out
+
+
+@pytest.fixture
+def number_files(mnist_test, tmp_path):
+    """A scan-like PNG of a three-digit number (black on white), a blank one and a broken file."""
+    from PIL import Image
+
+    from digitcore.synthetic import render_number
+
+    picks = [int(np.flatnonzero(mnist_test.labels == d)[0]) for d in (2, 0, 7)]
+    rgba = render_number([mnist_test.images[i] for i in picks], polarity="black_on_white")
+    number = tmp_path / "number.png"
+    Image.fromarray(rgba).save(number)
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (200, 100), "white").save(blank)
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(number.read_bytes()[:100])
+    return number, blank, broken
+
+
+def test_predict_prints_each_path_as_given_with_its_digits(small_model_info, number_files, capsys):
+    number, blank, _ = number_files
+    code = main(["predict", "--model", str(small_model_info.path), str(number), str(blank)])
+    assert code == 0
+    assert capsys.readouterr().out.splitlines() == [f"{number}\t207", f"{blank}\t-"]
+
+
+def test_predict_json_gives_every_models_vote_per_digit(small_model_info, number_files, capsys):
+    number, _, _ = number_files
+    assert main(["predict", "--json", "--model", str(small_model_info.path), str(number)]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["path"] == str(number) and doc["text"] == "207"
+    for digit in doc["digits"]:
+        assert set(digit["votes"]) == {"svc", "knn", "rf"}
+        assert digit["agreement"] == sum(v == digit["digit"] for v in digit["votes"].values())
+        assert 0 < digit["confidence"]["knn"] <= 1 and 0 < digit["confidence"]["rf"] <= 1
+
+
+def test_unreadable_image_is_named_and_the_others_are_still_read(
+    small_model_info, number_files, capsys
+):
+    number, _, broken = number_files
+    code = main(["predict", "--model", str(small_model_info.path), str(broken), str(number)])
+    assert code == 1
+    captured = capsys.readouterr()
+    assert captured.out == f"{number}\t207\n"
+    assert captured.err.count("\n") == 1 and str(broken) in captured.err
