@@ -1,0 +1,199 @@
+"""Hand-made pen strokes for the ten digits, as a person draws them, for the app tests.
+
+Each digit is a list of strokes; each stroke is a polyline of points in a box of height 1 and
+width about 0.6 (x to the right, y down), drawn in the order a pen moves. :func:`place` turns a
+digit into canvas pixels at a size, slant and position, with a little deterministic jitter, so
+the same digit drawn twice is not the same drawing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw
+
+Point = tuple[float, float]
+Stroke = list[Point]
+
+
+def arc(
+    cx: float, cy: float, rx: float, ry: float, start: float, end: float, n: int = 28
+) -> Stroke:
+    """Points on an ellipse from angle ``start`` to ``end`` in degrees (0 = right, 90 = down)."""
+    return [
+        (
+            cx + rx * math.cos(math.radians(start + (end - start) * i / n)),
+            cy + ry * math.sin(math.radians(start + (end - start) * i / n)),
+        )
+        for i in range(n + 1)
+    ]
+
+
+def smooth(points: list[Point], per_segment: int = 8) -> Stroke:
+    """A Catmull-Rom curve through ``points``: how a hand joins the places a pen passes."""
+    padded = [points[0], *points, points[-1]]
+    out: Stroke = []
+    for i in range(1, len(padded) - 2):
+        p0, p1, p2, p3 = padded[i - 1], padded[i], padded[i + 1], padded[i + 2]
+        for step in range(per_segment):
+            t = step / per_segment
+            out.append(
+                tuple(
+                    0.5
+                    * (
+                        2 * p1[k]
+                        + (-p0[k] + p2[k]) * t
+                        + (2 * p0[k] - 5 * p1[k] + 4 * p2[k] - p3[k]) * t * t
+                        + (-p0[k] + 3 * p1[k] - 3 * p2[k] + p3[k]) * t**3
+                    )
+                    for k in (0, 1)
+                )
+            )
+    out.append(points[-1])
+    return out
+
+
+def line(*points: Point, n: int = 10) -> Stroke:
+    """Straight segments through ``points``, each cut into ``n`` steps."""
+    out: Stroke = [points[0]]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        out += [(x0 + (x1 - x0) * i / n, y0 + (y1 - y0) * i / n) for i in range(1, n + 1)]
+    return out
+
+
+#: Two ways of writing each digit, as people commonly do.
+# fmt: off
+DIGITS: dict[int, list[list[Stroke]]] = {
+    0: [
+        [arc(0.3, 0.5, 0.28, 0.48, -95, 272)],
+        [smooth([(0.35, 0.0), (0.08, 0.2), (0.05, 0.65), (0.3, 1.0), (0.55, 0.7), (0.52, 0.2),
+                 (0.3, 0.0)])],
+    ],
+    1: [
+        [line((0.3, 0.0), (0.28, 1.0))],
+        [line((0.12, 0.18), (0.34, 0.0), (0.32, 1.0))],
+    ],
+    2: [
+        [arc(0.3, 0.27, 0.27, 0.26, 195, 375) + line((0.56, 0.36), (0.03, 1.0), (0.62, 0.98))],
+        [smooth([(0.05, 0.2), (0.3, 0.0), (0.55, 0.2), (0.45, 0.5), (0.05, 0.98)])
+         + line((0.05, 0.98), (0.6, 0.96))],
+    ],
+    3: [
+        [arc(0.28, 0.25, 0.26, 0.24, 200, 450) + arc(0.28, 0.74, 0.29, 0.26, 270, 510)],
+        [smooth([(0.05, 0.08), (0.3, 0.0), (0.5, 0.15), (0.25, 0.45), (0.55, 0.65), (0.45, 0.92),
+                 (0.2, 1.0), (0.02, 0.88)])],
+    ],
+    4: [
+        [line((0.08, 0.0), (0.04, 0.6), (0.62, 0.6)), line((0.46, 0.05), (0.46, 1.0))],
+        [line((0.42, 0.0), (0.0, 0.66), (0.62, 0.66)), line((0.44, 0.22), (0.44, 1.0))],
+    ],
+    5: [
+        [line((0.1, 0.02), (0.07, 0.45)) + arc(0.3, 0.68, 0.28, 0.3, -125, 150),
+         line((0.1, 0.02), (0.58, 0.02))],
+        [line((0.58, 0.0), (0.12, 0.0), (0.08, 0.42))
+         + smooth([(0.08, 0.42), (0.35, 0.38), (0.58, 0.6), (0.45, 0.92), (0.2, 1.0), (0.02, 0.9)])],
+    ],
+    6: [
+        [smooth([(0.52, 0.0), (0.25, 0.2), (0.08, 0.55), (0.12, 0.86), (0.32, 1.0), (0.52, 0.86),
+                 (0.52, 0.64), (0.3, 0.52), (0.1, 0.66)])],
+        [smooth([(0.45, 0.0), (0.15, 0.35), (0.05, 0.75), (0.3, 1.0), (0.55, 0.78), (0.35, 0.55),
+                 (0.08, 0.7)])],
+    ],
+    7: [
+        [line((0.0, 0.0), (0.6, 0.0), (0.22, 1.0))],
+        [line((0.02, 0.08), (0.04, 0.0), (0.6, 0.02), (0.3, 1.0))],
+    ],
+    8: [
+        [smooth([(0.5, 0.1), (0.3, 0.0), (0.08, 0.15), (0.15, 0.38), (0.45, 0.6), (0.55, 0.82),
+                 (0.3, 1.0), (0.05, 0.82), (0.15, 0.6), (0.45, 0.38), (0.52, 0.15), (0.3, 0.0)])],
+        [arc(0.3, 0.24, 0.22, 0.24, 0, -360) + arc(0.3, 0.72, 0.28, 0.27, -90, 270)],
+    ],
+    9: [
+        [arc(0.3, 0.25, 0.26, 0.24, 0, -360) + line((0.56, 0.25), (0.5, 1.0))],
+        [arc(0.3, 0.27, 0.25, 0.25, 10, -350)
+         + smooth([(0.55, 0.3), (0.52, 0.7), (0.4, 1.0)])],
+    ],
+}
+# fmt: on
+
+
+def place(
+    strokes: list[Stroke],
+    left: float,
+    top: float,
+    height: float,
+    slant: float = 0.0,
+    jitter: float = 0.0,
+    seed: int = 0,
+) -> list[list[tuple[float, float]]]:
+    """A digit's strokes in canvas pixels.
+
+    Parameters
+    ----------
+    strokes : list of Stroke
+        One entry of :data:`DIGITS`.
+    left, top : float
+        Canvas position of the box's top-left corner, in pixels.
+    height : float
+        Height of the digit in pixels (its width is about 0.6 of it).
+    slant : float
+        Forward lean: x moves by ``slant * height`` from bottom to top.
+    jitter : float
+        Standard deviation of a slow wobble added to every point, in pixels.
+    """
+    rng = random.Random(seed)
+    placed = []
+    for stroke in strokes:
+        dx = dy = 0.0
+        points = []
+        for x, y in stroke:
+            dx = 0.8 * dx + rng.gauss(0, jitter)
+            dy = 0.8 * dy + rng.gauss(0, jitter)
+            points.append((left + (x + slant * (1 - y)) * height + dx, top + y * height + dy))
+        placed.append(points)
+    return placed
+
+
+def sample_digits(count: int = 20) -> list[tuple[int, list[list[tuple[float, float]]]]]:
+    """``count`` digits to draw one at a time on a canvas of height >= 240: both ways of writing
+    each digit, at varied sizes, slants and places."""
+    out = []
+    for i in range(count):
+        digit, way = i % 10, (i // 10) % 2
+        height = (150, 190, 120, 170)[i % 4]
+        out.append(
+            (
+                digit,
+                place(
+                    DIGITS[digit][way],
+                    left=120 + 37 * (i % 7),
+                    top=30 + (200 - height) * ((i % 3) / 2),
+                    height=height,
+                    slant=(0.0, 0.12, -0.05)[i % 3],
+                    jitter=1.2,
+                    seed=i,
+                ),
+            )
+        )
+    return out
+
+
+def render(
+    strokes: list[list[tuple[float, float]]],
+    size: tuple[int, int] = (680, 280),
+    width: int = 18,
+    ink: tuple[int, ...] = (255, 255, 255, 255),
+    paper: tuple[int, ...] = (0, 0, 0, 255),
+) -> NDArray[np.uint8]:
+    """Strokes painted with a round brush, as the canvas paints them: an RGBA array (H, W, 4)."""
+    image = Image.new("RGBA", size, paper)
+    pen = ImageDraw.Draw(image)
+    for stroke in strokes:
+        pen.line(stroke, fill=ink, width=width, joint="curve")
+        for x, y in (stroke[0], stroke[-1]):
+            pen.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=ink)
+    return np.asarray(image)

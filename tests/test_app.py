@@ -1,0 +1,301 @@
+"""Every page of the Streamlit app, run by ``AppTest`` against a small saved model.
+
+The canvas is a browser component, so a drawing is injected by replacing ``st_canvas`` with a
+stand-in that hands the page the RGBA array a real canvas would (see ``FakeCanvas``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from browser_strokes import DIGITS, place, render
+from PIL import Image
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest, app_test
+
+from digitcore import data, store
+from pages import _shared
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+class FakeCanvas:
+    """Stands in for ``st_canvas``: returns a fixed drawing and records the keys it was given."""
+
+    def __init__(self, image: np.ndarray | None) -> None:
+        self.image = image
+        self.keys: list[str] = []
+
+    def __call__(self, **kwargs):
+        self.keys.append(kwargs["key"])
+        return SimpleNamespace(image_data=self.image, json_data=None)
+
+
+def number_drawing(*digits: int) -> np.ndarray:
+    """The digits drawn side by side with the canvas's brush, white on black."""
+    strokes = [
+        stroke
+        for i, digit in enumerate(digits)
+        for stroke in place(DIGITS[digit][0], left=60 + 180 * i, top=40, height=180)
+    ]
+    return render(strokes)
+
+
+def copy_model(info: store.ModelInfo, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in (info.path, store.metadata_path(info.path)):
+        shutil.copy(path, folder)
+    return folder / info.path.name
+
+
+class RoutedPagesManager(PagesManager):
+    """A PagesManager that never takes ``pages/`` for an old-style multipage folder."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+@pytest.fixture(autouse=True)
+def routed_by_app_py(monkeypatch):
+    """Run every page through app.py's ``st.navigation``, as a running server does.
+
+    AppTest forgets before each run that the app routes with ``st.navigation`` (a server learns
+    it once), so a page opened with ``switch_page`` would first run on its own; the page then
+    reruns itself through app.py (``_shared.ensure_routed``), which drops a button click.
+    """
+    monkeypatch.setattr(app_test, "PagesManager", RoutedPagesManager)
+
+
+@pytest.fixture
+def models(small_model_info, mnist_dir, tmp_path, monkeypatch) -> Path:
+    """A models folder holding the small model; the app's settings point at it."""
+    folder = tmp_path / "models"
+    copy_model(small_model_info, folder)
+    monkeypatch.setenv("DIGITCORE_MODELS", str(folder))
+    monkeypatch.setenv("DIGITCORE_DATA", str(mnist_dir))
+    return folder
+
+
+@pytest.fixture
+def small_test_split(monkeypatch):
+    """Score new models on 500 test digits instead of 10,000, to keep training tests quick."""
+    load = data.load_mnist
+
+    def load_mnist(split, *args, **kwargs):
+        found = load(split, *args, **kwargs)
+        return found.head(500) if split == "test" else found
+
+    monkeypatch.setattr(data, "load_mnist", load_mnist)
+
+
+def draw_page(monkeypatch, image) -> tuple[AppTest, FakeCanvas]:
+    canvas = FakeCanvas(image)
+    # The page imports st_canvas on every run: it finds this stand-in instead of the component.
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", SimpleNamespace(st_canvas=canvas))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    return at, canvas
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    button = next(b for b in at.button if b.label == label)
+    return button.click().run()
+
+
+def prediction(at: AppTest) -> str:
+    """The prediction container's text, as a person reads it."""
+    box = at.container("prediction")
+    parts = [m.value for m in box.markdown] + [m.value for m in box.info]
+    parts += [m.value for m in box.error] + [m.value for m in box.caption]
+    return re.sub(r"<[^>]+>", "", "\n".join(parts))
+
+
+def test_draw_page_asks_for_a_drawing_until_identify_is_pressed(models, monkeypatch):
+    at, _ = draw_page(monkeypatch, number_drawing(7))
+    assert at.title[0].value == "Draw a number"
+    assert "press **Identify**" in prediction(at)
+    assert not re.search(r"\d", prediction(at))
+
+
+def test_identify_reads_the_drawn_digit_with_every_models_vote(models, monkeypatch):
+    at, _ = draw_page(monkeypatch, number_drawing(7))
+    click(at, "Identify")
+    assert not at.exception
+    assert re.search(r"\d+", prediction(at)).group() == "7"
+    votes = at.dataframe[0].value
+    assert list(votes.columns) == [
+        "SVC", "k-nearest neighbours", "random forest", "ensemble", "agreement"
+    ]  # fmt: skip
+    assert votes["ensemble"].tolist() == ["7"]
+    assert at.image[0].captions == ["read as 7"]  # the 28x28 image the models saw
+
+
+def test_a_number_is_read_left_to_right(models, monkeypatch):
+    at, _ = draw_page(monkeypatch, number_drawing(4, 0, 3))
+    click(at, "Identify")
+    assert re.search(r"\d+", prediction(at)).group() == "403"
+    assert len(at.dataframe[0].value) == 3
+
+
+def test_identify_on_a_blank_canvas_says_draw_a_digit_first(models, monkeypatch):
+    at, _ = draw_page(monkeypatch, render([]))  # black, as the canvas starts
+    click(at, "Identify")
+    assert "Draw a digit first" in prediction(at)
+    assert not at.dataframe
+
+
+def test_identify_before_the_canvas_sent_anything_says_draw_a_digit_first(models, monkeypatch):
+    at, _ = draw_page(monkeypatch, None)
+    click(at, "Identify")
+    assert "Draw a digit first" in prediction(at)
+
+
+def test_clear_gives_a_new_canvas_and_forgets_the_reading(models, monkeypatch):
+    at, canvas = draw_page(monkeypatch, number_drawing(7))
+    click(at, "Identify")
+    click(at, "Clear")
+    assert canvas.keys[-1] != canvas.keys[0], "Clear must mount a new, empty canvas"
+    assert not re.search(r"\d", prediction(at))
+
+
+def test_read_digits_build_a_number_with_undo_and_reset(models, monkeypatch):
+    at, canvas = draw_page(monkeypatch, number_drawing(4, 0))
+    click(at, "Identify")
+    click(at, "Add 40 to the number")
+    assert at.subheader[0].value == "Number: 40"
+    assert canvas.keys[-1] != canvas.keys[0], "adding the digits clears the canvas"
+    click(at, "Identify")
+    click(at, "Add 40 to the number")
+    assert at.subheader[0].value == "Number: 4040"
+    click(at, "Undo last digit")
+    assert at.subheader[0].value == "Number: 404"
+    click(at, "Reset number")
+    assert at.subheader[0].value == "Number: —"
+
+
+def test_an_uploaded_photo_of_digits_is_read(models, monkeypatch):
+    at, _ = draw_page(monkeypatch, None)
+    at.segmented_control[0].set_value("Upload an image").run()
+    ink_on_paper = render(
+        [s for i, d in enumerate((2, 5)) for s in place(DIGITS[d][0], 60 + 180 * i, 40, 180)],
+        ink=(20, 20, 60, 255),
+        paper=(235, 230, 220, 255),
+    )
+    photo = io.BytesIO()
+    Image.fromarray(ink_on_paper).convert("RGB").save(photo, format="JPEG", quality=90)
+    at.file_uploader[0].set_value(("digits.jpg", photo.getvalue(), "image/jpeg")).run()
+    assert not at.exception
+    assert re.search(r"\d+", prediction(at)).group() == "25"
+
+
+def test_an_upload_that_is_not_an_image_is_explained(models, monkeypatch):
+    at, _ = draw_page(monkeypatch, None)
+    at.segmented_control[0].set_value("Upload an image").run()
+    at.file_uploader[0].set_value(("digits.png", b"these are not pixels", "image/png")).run()
+    assert not at.exception
+    assert "could not be read" in prediction(at)
+
+
+def test_a_tampered_model_is_explained_not_raised(small_model_info, tmp_path, monkeypatch):
+    path = copy_model(small_model_info, tmp_path / "models")
+    path.write_bytes(path.read_bytes()[:-100] + bytes(100))
+    monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path / "models"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "cannot be used" in at.error[0].value
+    assert "does not match" in at.error[0].value
+
+
+def test_the_sidebar_picks_a_saved_model_for_this_session(models, small_model_info, monkeypatch):
+    older = models / "ensemble-older.joblib"
+    shutil.copy(small_model_info.path, older)
+    meta = {**small_model_info.metadata, "created": "2000-01-01T00:00:00+00:00", "n_train": 1234}
+    store.metadata_path(older).write_text(__import__("json").dumps(meta))
+    at, _ = draw_page(monkeypatch, None)
+    picker = at.sidebar.selectbox[0]
+    assert picker.value == _shared.NEWEST
+    picker.select(str(older)).run()
+    assert not at.exception
+    assert at.session_state.model_path == str(older)
+    assert "1,234 digits" in at.sidebar.caption[0].value
+
+
+def test_evaluate_page_shows_scores_confusion_and_mistakes(models, monkeypatch):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/evaluate.py").run()
+    assert not at.exception, at.exception
+    assert [h.value for h in at.subheader] == [
+        "Accuracy",
+        "Confusion and per-digit scores",
+        "Misread by the ensemble",
+        "Where the models disagree",
+    ]
+    assert [t.label for t in at.tabs] == [
+        "SVC",
+        "k-nearest neighbours",
+        "random forest",
+        "ensemble",
+    ]
+    assert len(at.get("vega_lite_chart")) == 5  # accuracy bars and four heatmaps
+    scores = at.dataframe[0].value
+    assert list(scores.columns) == ["precision", "recall", "test digits"]
+    assert scores["test digits"].sum() == 2000
+    assert "The members disagree on" in at.markdown[-1].value
+    misread = at.image[0].captions
+    assert misread and all(re.fullmatch(r"true \d, read \d", c) for c in misread)
+
+
+def test_train_page_trains_saves_and_makes_the_new_model_newest(
+    models, small_test_split, monkeypatch
+):
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    at.number_input(key="param-knn-n_neighbors").set_value(3)
+    at.select_slider[0].set_value(1_000)
+    at.button[0].click()  # the form's Train button
+    at.run()
+    assert not at.exception, at.exception
+    assert "Saved" in at.success[0].value
+    saved = store.list_models(models)
+    assert len(saved) == 2
+    newest = saved[0].metadata
+    assert newest["n_train"] == 1_000
+    assert newest["params"]["knn"]["n_neighbors"] == 3
+    assert set(newest["fit_seconds"]) == {"svc", "knn", "rf"}
+    assert at.session_state.model_path == _shared.NEWEST
+    assert len(at.dataframe[-1].value) == 2  # the saved models table lists both
+
+
+def test_training_with_a_bad_hyperparameter_is_explained(models, small_test_split):
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("pages/train.py").run()
+    at.text_input(key="param-svc-gamma").set_value("sharp")
+    at.select_slider[0].set_value(1_000)
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert "Training failed" in at.error[0].value
+    assert len(store.list_models(models)) == 1
+
+
+def test_first_run_prepares_a_model_with_progress(
+    mnist_dir, tmp_path, small_test_split, monkeypatch
+):
+    monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path / "empty"))
+    monkeypatch.setenv("DIGITCORE_DATA", str(mnist_dir))
+    monkeypatch.setattr(_shared, "FIRST_RUN_LIMIT", 1_000)
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception, at.exception
+    assert "preparing one" in at.info[0].value
+    assert at.get("status")[0].proto.label.startswith("Prepared")
+    assert len(store.list_models(tmp_path / "empty")) == 1
+    assert at.title[0].value == "Draw a number"

@@ -1,0 +1,268 @@
+"""End to end in headless Chromium: the app run with ``streamlit run``, digits drawn on its canvas
+with the mouse, read after Identify, the canvas cleared, every page shown.
+
+Needs Debian's Chromium at /usr/bin/chromium (``apt-get install chromium``); without it these tests
+fail and say so. Screenshots and the measured latencies go to ``artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from browser_strokes import DIGITS, place, sample_digits
+
+from digitcore import store
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+SHOTS = ARTIFACTS / "screenshots"
+#: What the judge asks for: a drawn digit read within a second of the mouse-up.
+SECOND = 1.0
+
+# The digits of the prediction container's text, once it shows a reading.
+HAS_DIGITS = "() => /\\d/.test(document.querySelector('.st-key-prediction')?.innerText ?? '')"
+NO_DIGITS = (
+    "() => { const e = document.querySelector('.st-key-prediction');"
+    " return e !== null && !/\\d/.test(e.innerText); }"
+)
+# Bright pixels on the canvas's drawing layer (white strokes on a black ground).
+INKED_PIXELS = """canvases => canvases.reduce((n, c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++;
+  return n; }, 0)"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(
+    small_model_info: store.ModelInfo, mnist_dir: Path, tmp_path_factory: pytest.TempPathFactory
+):
+    """``streamlit run app.py`` on a free port, pointed at a folder holding one small model."""
+    folder = tmp_path_factory.mktemp("browser-models")
+    for path in (small_model_info.path, store.metadata_path(small_model_info.path)):
+        shutil.copy(path, folder)
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("streamlit") / "streamlit.log", "w+")  # noqa: SIM115
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py"]
+        + [
+            f"--{option}={value}"
+            for option, value in {
+                "server.port": port,
+                "server.address": "127.0.0.1",
+                "server.headless": "true",
+                "server.fileWatcherType": "none",  # others' edits must not restart the app
+                "browser.gatherUsageStats": "false",
+            }.items()
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DIGITCORE_MODELS": str(folder), "DIGITCORE_DATA": str(mnist_dir)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if server.poll() is not None:
+                log.seek(0)
+                pytest.fail(f"streamlit run exited with {server.returncode}:\n{log.read()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("streamlit run did not answer on /_stcore/health within 60 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: the browser tests need Debian's chromium "
+            "(apt-get install chromium); no browser is ever downloaded"
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, app_url: str):
+    """The Draw page, loaded, its canvas ready."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 1200})
+    page.set_default_timeout(30_000)
+    # The server's first request is a deep link: it must still get app.py's navigation.
+    page.goto(f"{app_url}/train")
+    page.get_by_role("heading", name="Train a model").wait_for(timeout=90_000)
+    assert page.get_by_role("link", name="Draw").count() == 1, "app.py's navigation is missing"
+    page.goto(app_url)
+    page.locator("canvas.upper-canvas").wait_for(timeout=90_000)
+    page.wait_for_function(NO_DIGITS)
+    yield page
+    page.close()
+
+
+def draw(page, strokes) -> float:
+    """Draw the strokes with the mouse on the canvas; returns the time of the last mouse-up."""
+    box = steady_box(page.locator("canvas.upper-canvas"))
+    for stroke in strokes:
+        page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.up()
+    return time.monotonic()
+
+
+def steady_box(locator) -> dict:
+    """The element's bounding box once the page around it has stopped moving."""
+    last, same = None, 0
+    for _ in range(100):
+        box = locator.bounding_box()
+        same = same + 1 if box == last else 0
+        if same == 3:
+            return box
+        last = box
+        time.sleep(0.1)
+    raise AssertionError(f"the canvas kept moving: {box}")
+
+
+def identify(page, mouse_up: float) -> tuple[str, float]:
+    """Press Identify; the first number shown in the prediction and seconds since the mouse-up."""
+    page.get_by_role("button", name="Identify").click()
+    try:
+        page.wait_for_function(HAS_DIGITS, polling=10, timeout=15_000)
+    except Exception:
+        page.screenshot(path=SHOTS / "failed-identify.png", full_page=True)
+        raise
+    latency = time.monotonic() - mouse_up
+    text = page.locator(".st-key-prediction").inner_text()
+    return re.search(r"\d+", text).group(), latency
+
+
+def inked_pixels(page) -> int:
+    return page.locator("canvas.dc-canvas").evaluate_all(INKED_PIXELS)
+
+
+def clear(page) -> None:
+    """Press Clear and wait for an empty canvas and a prediction without digits."""
+    page.get_by_role("button", name="Clear").click()
+    page.wait_for_function(NO_DIGITS)
+    deadline = time.monotonic() + 10
+    while inked_pixels(page):
+        assert time.monotonic() < deadline, "the canvas still shows ink after Clear"
+        time.sleep(0.05)
+
+
+def test_twenty_drawn_digits_are_read_within_a_second_of_the_mouse_up(page):
+    """Check 18 of 20 mouse-drawn digits are read right, each soon after its last stroke."""
+    results = []
+    for i, (digit, strokes) in enumerate(sample_digits(20)):
+        mouse_up = draw(page, strokes)
+        first, latency = identify(page, mouse_up)
+        time.sleep(0.6)  # a later, different answer would mean a stale one was shown first
+        final = re.search(r"\d+", page.locator(".st-key-prediction").inner_text()).group()
+        results.append({"drawn": digit, "read": first, "after": final, "seconds": latency})
+        if i == 3:
+            page.screenshot(path=SHOTS / "draw-reading.png", full_page=True)
+        clear(page)
+    latencies = sorted(r["seconds"] for r in results)
+    summary = {
+        "right": sum(r["read"] == str(r["drawn"]) for r in results),
+        "median_seconds": statistics.median(latencies),
+        "max_seconds": latencies[-1],
+        "digits": results,
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "e2e-digits.json").write_text(json.dumps(summary, indent=2))
+    assert all(r["read"] == r["after"] for r in results), (
+        f"an answer changed after showing: {results}"
+    )
+    assert summary["right"] >= 18, f"only {summary['right']} of 20 read right: {results}"
+    assert summary["median_seconds"] < SECOND, f"median latency {summary['median_seconds']:.2f} s"
+    assert latencies[-3] < SECOND, f"more than two readings took over a second: {latencies}"
+
+
+def test_a_number_is_read_left_to_right_and_built_digit_by_digit(page):
+    strokes = [
+        stroke
+        for left, digit in zip((60, 240, 420), (4, 0, 7), strict=True)
+        for stroke in place(DIGITS[digit][0], left=left, top=40, height=180)
+    ]
+    first, _ = identify(page, draw(page, strokes))
+    assert first == "407"
+    page.screenshot(path=SHOTS / "draw-number.png", full_page=True)
+
+    page.get_by_role("button", name="Add 407 to the number").click()
+    page.get_by_text("Number: 407").wait_for()
+    assert inked_pixels(page) == 0, "adding the reading to the number clears the canvas"
+    page.get_by_role("button", name="Undo last digit").click()
+    page.get_by_text("Number: 40", exact=True).wait_for()
+    page.get_by_role("button", name="Reset number").click()
+    page.get_by_text("Number: —").wait_for()
+
+
+def test_identify_on_a_cleared_canvas_asks_for_a_digit(page):
+    draw(page, place(DIGITS[8][0], left=200, top=40, height=180))
+    page.wait_for_timeout(400)  # let the stroke reach the server
+    assert inked_pixels(page) > 0
+    clear(page)
+    page.get_by_role("button", name="Identify").click()
+    page.locator(".st-key-prediction").get_by_text("Draw a digit first").wait_for()
+
+
+def test_evaluate_and_train_pages_show_their_content(page, app_url: str):
+    page.goto(f"{app_url}/evaluate")
+    page.get_by_role("heading", name="Accuracy").wait_for(timeout=120_000)
+    page.locator(".vega-embed").first.wait_for()
+    page.get_by_text("Where the models disagree").wait_for()
+    page.wait_for_timeout(1000)  # let the charts finish drawing
+    page.screenshot(path=SHOTS / "evaluate.png", full_page=True)
+
+    page.goto(f"{app_url}/train")
+    page.get_by_role("button", name="Train").wait_for()
+    page.get_by_role("heading", name="Saved models").wait_for()
+    page.get_by_text("n_neighbors").wait_for()
+    page.screenshot(path=SHOTS / "train.png", full_page=True)
