@@ -1,0 +1,103 @@
+"""Feature transformers and augmentation: claims checked on hand-made strokes and real digits."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitcore.features import (
+    Deskew,
+    GradientHistograms,
+    WithDiscriminants,
+    augment,
+    deskew,
+    gradient_histograms,
+)
+
+
+def _sheared_bar() -> np.ndarray:
+    """A 3-pixel-wide stroke leaning right by one column every two rows."""
+    img = np.zeros((1, 28, 28), np.uint8)
+    for r in range(4, 24):
+        c = 8 + (r - 4) // 2
+        img[0, r, c : c + 3] = 255
+    return img
+
+
+def _ink_columns(img: np.ndarray) -> np.ndarray:
+    """Centre of ink (column) of each row that has ink."""
+    rows = img[img.sum(axis=1) > 0]
+    return (rows * np.arange(28)).sum(axis=1) / rows.sum(axis=1)
+
+
+def test_deskew_straightens_a_sheared_stroke():
+    before = _ink_columns(_sheared_bar()[0].astype(float))
+    after = _ink_columns(deskew(_sheared_bar())[0])
+    assert np.ptp(before) > 8  # the stroke leans across 9 columns...
+    assert np.ptp(after) < 1.0  # ...and stands upright after
+    assert abs(after.mean() - 13.5) < 0.5  # centred by mass
+
+
+def test_deskew_leaves_blank_image_blank_and_keeps_ink():
+    blank = np.zeros((1, 28, 28), np.uint8)
+    assert not deskew(blank).any()
+    bar = _sheared_bar()
+    assert deskew(bar).sum() == pytest.approx(bar.sum(), rel=0.02)
+
+
+def test_transformers_refuse_wrong_shapes_saying_what_arrived():
+    with pytest.raises(ValueError, match=r"\(n, 28, 28\).*\(5, 27, 28\)"):
+        Deskew().fit_transform(np.zeros((5, 27, 28)))
+    with pytest.raises(ValueError, match="28"):
+        GradientHistograms().fit_transform(np.zeros((5, 10)))
+
+
+def test_gradient_histograms_of_a_batch_equal_those_of_each_image(mnist_train):
+    images = mnist_train.images[:6]
+    batch = gradient_histograms(images)
+    one_by_one = np.vstack([gradient_histograms(im[None]) for im in images])
+    np.testing.assert_allclose(batch, one_by_one, atol=1e-6)  # no mixing between images
+    assert batch.shape == (6, 12 * 7 * 7) and batch.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, rtol=1e-5)
+
+
+def test_gradient_histograms_tell_horizontal_from_vertical_strokes():
+    vertical = np.zeros((1, 28, 28), np.uint8)
+    vertical[0, 4:24, 13:16] = 255
+    horizontal = np.ascontiguousarray(vertical.transpose(0, 2, 1))
+    v, h = gradient_histograms(vertical), gradient_histograms(horizontal)
+    energy = lambda f: (f.reshape(12, -1) ** 2).sum(axis=1)  # noqa: E731
+    # Channels 0 and 6 are gradients along columns (0 and 180 degrees): a vertical stroke's edges.
+    assert np.argmax(energy(v)) in (0, 6) and np.argmin(energy(v)) in (3, 9)
+    assert np.argmax(energy(h)) in (3, 9) and np.argmin(energy(h)) in (0, 6)
+
+
+def test_augment_keeps_originals_and_labels_and_adds_close_copies(mnist_train):
+    images, labels = mnist_train.images[:200], mnist_train.labels[:200]
+    out, out_labels = augment(images, labels, copies=2, random_state=1)
+    assert out.shape == (600, 28, 28) and out.dtype == np.uint8
+    np.testing.assert_array_equal(out[:200], images)
+    np.testing.assert_array_equal(out_labels, np.tile(labels, 3))
+    copies = out[200:400].reshape(200, -1).astype(float)
+    originals = images.reshape(200, -1).astype(float)
+    corr = [np.corrcoef(a, b)[0, 1] for a, b in zip(copies, originals, strict=True)]
+    assert np.median(corr) > 0.5  # still the same digit...
+    assert np.mean(np.all(copies == originals, axis=1)) == 0  # ...but never an exact copy
+    mass = copies.sum(axis=1) / originals.sum(axis=1)
+    assert 0.4 < np.median(mass) < 1.6
+
+
+def test_augment_is_reproducible_and_refuses_mismatched_labels(mnist_train):
+    images, labels = mnist_train.images[:50], mnist_train.labels[:50]
+    a, _ = augment(images, labels, random_state=3)
+    b, _ = augment(images, labels, random_state=3)
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="49 labels for 50 images"):
+        augment(images, labels[:49])
+
+
+def test_with_discriminants_appends_one_axis_per_class_gap(mnist_train):
+    X = gradient_histograms(mnist_train.images[:500])
+    out = WithDiscriminants().fit(X, mnist_train.labels[:500]).transform(X)
+    assert out.shape == (500, X.shape[1] + 9) and out.dtype == np.float32
+    np.testing.assert_array_equal(out[:, : X.shape[1]], X)
