@@ -11,16 +11,16 @@ thinned to its one-pixel skeleton and redrawn with a round, anti-aliased brush o
 :func:`segment` splits a drawing into digits, left to right:
 
 1. Ink is what is at least :data:`INK` (of 255). Connected components (8-neighbour) are found.
-2. **Specks**: a component whose longer side is under :data:`SPECK` of the image height is noise.
+2. **Specks and dots**: a component whose longer side is under :data:`SPECK` of the image height
+   is noise; so is a blob: under :data:`DOT_SIZE` of the height and filling at least
+   :data:`DOT_FILL` of its longer side squared (a brush click, two run together).
 3. **Merge**: components whose x-extents overlap by at least :data:`OVERLAP` of the narrower one
    are parts of one digit (the top bar of a 5, a 4 drawn in two strokes); a stroke tucked under
    or over another digit therefore joins it.
 4. **Blank rule**: a merged group is a digit only if it, and its longest component, are at
    least :data:`MIN_HEIGHT` of the image height, and at least :data:`RELATIVE` of the tallest
-   digit's height (a "1" at 40% of the canvas is; a stray dot is not) and it is not a big dot
-   (round, solidly filled and small: aspect < :data:`DOT_ASPECT`, fill > :data:`DOT_FILL`,
-   height < :data:`DOT_SIZE` of the image's).
-   A group that fails this but is neither a speck nor a dot (a 5's bar drawn past the body, a broken-off
+   digit's height (a "1" at 40% of the canvas is; a stray dot is not).
+   A group that fails this (a 5's bar drawn past the body, a broken-off
    tail) joins the nearest digit if the x-gap is at most :data:`ATTACH` of that digit's height.
 5. **Split**: a group wider than :data:`SPLIT_ASPECT` times its height is taken as
    ``round(width / (TYPICAL_ASPECT * height))`` touching digits and is cut at the column of least
@@ -48,8 +48,9 @@ KEEP = (0.6, 1.7)  #: strokes within these factors of STROKE are kept as drawn
 SPECK = 0.06  #: components smaller than this fraction of image height are noise
 OVERLAP = 0.3  #: x-overlap (fraction of the narrower) that makes two components one digit
 MIN_HEIGHT = 0.15  #: a digit is at least this fraction of the image height
-#: a group this round, this filled and under this fraction of the height is a dot, not a digit
-DOT_ASPECT, DOT_FILL, DOT_SIZE = 1.6, 0.55, 0.25
+#: a component under DOT_SIZE of the height whose ink fills DOT_FILL of its longer side squared
+#: is a dot (or dots run together), not a stroke
+DOT_SIZE, DOT_FILL = 0.25, 0.35
 SPLIT_ASPECT = 1.25  #: groups wider than this times their height may hold touching digits
 SPLIT_STROKES = 1.5  #: ...and are cut only where a column holds at most this many stroke widths
 RELATIVE = 0.5  #: ...and at least this fraction of the tallest digit's height
@@ -135,19 +136,20 @@ def segment(gray: NDArray) -> list[Digit]:
         if sl is None:
             continue
         y, x = sl
-        if max(y.stop - y.start, x.stop - x.start) >= SPECK * height:
-            boxes.append([x.start, x.stop, y.start, y.stop, [i], max(y.stop - y.start, x.stop - x.start)])
+        longest = max(y.stop - y.start, x.stop - x.start)
+        if longest < SPECK * height:
+            continue
+        # A dot (or a few run together) is a blob: small, and filling its bounding square.
+        if longest < DOT_SIZE * height and (labels[sl] == i).sum() >= DOT_FILL * longest**2:
+            continue
+        boxes.append([x.start, x.stop, y.start, y.stop, [i], longest])
     groups = _merge_by_x_overlap(boxes)
     found, pieces = [], []
     for g in groups:
         x0, x1, y0, y1, ids, longest = g
         # Stacked dots can make a tall group: one stroke of the digit must be long itself.
         tall = y1 - y0 >= MIN_HEIGHT * height and longest >= MIN_HEIGHT * height
-        dot = y1 - y0 < DOT_SIZE * height and _is_dot(np.isin(labels[y0:y1, x0:x1], ids))
-        if tall and not dot:
-            found.append(g)
-        elif not dot:
-            pieces.append(g)
+        (found if tall else pieces).append(g)
     # In a number, a group under half the tallest digit's height is a piece of a digit too.
     tallest = max((g[3] - g[2] for g in found), default=0)
     pieces += [g for g in found if g[3] - g[2] < RELATIVE * tallest]
@@ -220,11 +222,6 @@ def _merge_by_x_overlap(boxes: list[list]) -> list[list]:
                 continue
         groups.append([x0, x1, y0, y1, list(ids), longest])
     return groups
-
-
-def _is_dot(mask: NDArray[np.bool_]) -> bool:
-    h, w = mask.shape
-    return max(h, w) / min(h, w) < DOT_ASPECT and mask.mean() > DOT_FILL
 
 
 def _split_columns(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
