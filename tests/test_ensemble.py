@@ -59,13 +59,13 @@ def test_three_way_split_goes_to_the_svc_and_any_two_agreeing_members_win():
 
 def test_ensemble_beats_accuracy_floor_on_small_subset(fitted):
     _, _, _, _, labels, predicted, _ = fitted
-    # Measured 98.5% (3k train / 1k test, random_state 0); the floor leaves room for platforms.
+    # Measured 98.1% (3k train / 1k test, random_state 0); the floor leaves room for platforms.
     assert np.mean(predicted == labels) >= 0.965
 
 
 @pytest.mark.parametrize(("name", "floor"), [("svc", 0.965), ("knn", 0.93), ("rf", 0.95)])
 def test_each_member_beats_its_accuracy_floor_on_small_subset(fitted, name, floor):
-    # Measured on 3k train / 1k test: svc 98.5%, knn 95.9%, rf 97.8%.
+    # Measured on 3k train / 1k test: svc 98.5%, knn 95.9%, rf 97.1%.
     _, _, _, _, labels, _, members = fitted
     assert np.mean(members[name] == labels) >= floor
 
