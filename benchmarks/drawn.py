@@ -29,10 +29,10 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digitcore import synthetic  # noqa: E402
-from digitcore.data import load_mnist  # noqa: E402
-from digitcore.images import canvas_to_gray  # noqa: E402
-from digitcore.preprocess import segment  # noqa: E402
+from digitcore import synthetic
+from digitcore.data import load_mnist
+from digitcore.images import canvas_to_gray
+from digitcore.preprocess import segment
 
 
 def tutorial_preprocess(rgba: np.ndarray) -> np.ndarray:
@@ -56,7 +56,9 @@ def read_ours(model, canvases: np.ndarray) -> tuple[list[str], float]:
 
 
 def read_tutorial(model, canvases: np.ndarray) -> list[str]:
-    return [str(int(p)) for p in model.predict(np.stack([tutorial_preprocess(c) for c in canvases]))]
+    return [
+        str(int(p)) for p in model.predict(np.stack([tutorial_preprocess(c) for c in canvases]))
+    ]
 
 
 def get_model(args: argparse.Namespace):
@@ -64,14 +66,20 @@ def get_model(args: argparse.Namespace):
         from digitcore.store import load
 
         model, meta = load(args.model)
-        return model, f"{args.model} ({meta.get('n_train', meta.get('train_size', '?'))} training images)"
+        return (
+            model,
+            f"{args.model} ({meta.get('n_train', meta.get('train_size', '?'))} training images)",
+        )
     from digitcore.ensemble import build_ensemble, train
 
     tr = load_mnist("train", args.data).head(args.limit)
     model = build_ensemble()
     start = time.perf_counter()
     train(model, tr.images, tr.labels)
-    return model, f"ensemble trained here on {len(tr)} MNIST images ({time.perf_counter() - start:.0f} s)"
+    return (
+        model,
+        f"ensemble trained here on {len(tr)} MNIST images ({time.perf_counter() - start:.0f} s)",
+    )
 
 
 def run(args: argparse.Namespace) -> dict:
@@ -86,22 +94,33 @@ def run(args: argparse.Namespace) -> dict:
     ms = []
     for start in range(0, len(idx), 250):
         part = idx[start : start + 250]
-        canvases, labels = synthetic.drawn_digits(te.images[part], te.labels[part], seed=args.seed + start)
+        canvases, labels = synthetic.drawn_digits(
+            te.images[part], te.labels[part], seed=args.seed + start
+        )
         truth = [str(int(v)) for v in labels]
         ours, t = read_ours(model, canvases)
         ms.append(t * len(part))
-        ours_ok += sum(o == y for o, y in zip(ours, truth))
-        tut_ok += sum(o == y for o, y in zip(read_tutorial(model, canvases), truth))
+        ours_ok += sum(o == y for o, y in zip(ours, truth, strict=True))
+        tut_ok += sum(o == y for o, y in zip(read_tutorial(model, canvases), truth, strict=True))
     n = len(idx)
-    result["singles"] = {"n": n, "tutorial": tut_ok / n, "ours": ours_ok / n, "ours_ms": sum(ms) / n}
+    result["singles"] = {
+        "n": n,
+        "tutorial": tut_ok / n,
+        "ours": ours_ok / n,
+        "ours_ms": sum(ms) / n,
+    }
 
     canvases, truth = synthetic.drawn_numbers(te.images, te.labels, args.numbers, seed=args.seed)
     ours, t = read_ours(model, canvases)
     result["numbers"] = {
         "n": len(truth),
-        "tutorial": float(np.mean([o == y for o, y in zip(read_tutorial(model, canvases), truth)])),
-        "ours": float(np.mean([o == y for o, y in zip(ours, truth)])),
-        "ours_digit_count_right": float(np.mean([len(o) == len(y) for o, y in zip(ours, truth)])),
+        "tutorial": float(
+            np.mean([o == y for o, y in zip(read_tutorial(model, canvases), truth, strict=True)])
+        ),
+        "ours": float(np.mean([o == y for o, y in zip(ours, truth, strict=True)])),
+        "ours_digit_count_right": float(
+            np.mean([len(o) == len(y) for o, y in zip(ours, truth, strict=True)])
+        ),
         "ours_ms": t,
     }
     # Touching digits: the same numbers drawn with no gap, some overlapping.
@@ -109,12 +128,20 @@ def run(args: argparse.Namespace) -> dict:
         te.images, te.labels, args.numbers // 5, seed=args.seed + 1, gap_frac=(-0.05, 0.02)
     )
     ours, _ = read_ours(model, canvases)
-    result["touching_numbers"] = {"n": len(truth), "ours": float(np.mean([o == y for o, y in zip(ours, truth)]))}
+    result["touching_numbers"] = {
+        "n": len(truth),
+        "ours": float(np.mean([o == y for o, y in zip(ours, truth, strict=True)])),
+    }
 
     blanks = synthetic.blank_canvases(args.blanks, seed=args.seed)
     ours, t = read_ours(model, blanks)
     # The tutorial has no notion of blank: it always predicts a digit.
-    result["blanks"] = {"n": len(blanks), "tutorial": 0.0, "ours": float(np.mean([o == "" for o in ours])), "ours_ms": t}
+    result["blanks"] = {
+        "n": len(blanks),
+        "tutorial": 0.0,
+        "ours": float(np.mean([o == "" for o in ours])),
+        "ours_ms": t,
+    }
     return result
 
 
@@ -135,12 +162,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"model: {result['model']}")
     print(f"{'set':<26}{'n':>6}{'tutorial':>10}{'ours':>8}{'ours ms':>9}")
-    for key, title in [("singles", "single digits"), ("numbers", "3-digit numbers"), ("blanks", "blank / noise canvases")]:
+    for key, title in [
+        ("singles", "single digits"),
+        ("numbers", "3-digit numbers"),
+        ("blanks", "blank / noise canvases"),
+    ]:
         r = result[key]
         print(f"{title:<26}{r['n']:>6}{r['tutorial']:>10.1%}{r['ours']:>8.1%}{r['ours_ms']:>9.2f}")
     r = result["touching_numbers"]
     print(f"{'3-digit, touching':<26}{r['n']:>6}{'-':>10}{r['ours']:>8.1%}")
-    print(f"(3-digit numbers with the right digit count: {result['numbers']['ours_digit_count_right']:.1%})")
+    print(
+        f"(3-digit numbers with the right digit count: {result['numbers']['ours_digit_count_right']:.1%})"
+    )
     return 0
 
 

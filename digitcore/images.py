@@ -99,7 +99,9 @@ def read_image(source: str | Path | bytes) -> NDArray[np.uint8]:
         im = Image.open(io.BytesIO(data))
         w, h = im.size
         if w * h > MAX_PIXELS:
-            raise ImageError(f"{name}: image is {w}x{h} pixels; at most {MAX_PIXELS:,} are accepted")
+            raise ImageError(
+                f"{name}: image is {w}x{h} pixels; at most {MAX_PIXELS:,} are accepted"
+            )
         if getattr(im, "format", None) == "JPEG":
             im.draft("RGB", (WORK_SIDE, WORK_SIDE))  # decode JPEGs at reduced size: much faster
         im = ImageOps.exif_transpose(im)
@@ -129,10 +131,14 @@ def _load_bytes(source: str | Path | bytes) -> tuple[str, bytes]:
             raise ImageError(f"{name}: no such file ({path})")
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise ImageError(f"{name}: file is {size / 2**20:.1f} MB; at most {MAX_BYTES // 2**20} MB")
+            raise ImageError(
+                f"{name}: file is {size / 2**20:.1f} MB; at most {MAX_BYTES // 2**20} MB"
+            )
         data = path.read_bytes()
     if len(data) > MAX_BYTES:
-        raise ImageError(f"{name}: file is {len(data) / 2**20:.1f} MB; at most {MAX_BYTES // 2**20} MB")
+        raise ImageError(
+            f"{name}: file is {len(data) / 2**20:.1f} MB; at most {MAX_BYTES // 2**20} MB"
+        )
     if not data:
         raise ImageError(f"{name}: empty file (0 bytes); expected an image")
     return name, data

@@ -34,6 +34,7 @@ thinned to its one-pixel skeleton and redrawn with a round, anti-aliased brush o
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,15 +47,15 @@ WORK = 60  #: working size (longer side, px) for stroke normalisation
 STROKE = 0.13  #: redrawn stroke width as a fraction of the digit's longer side
 KEEP = (0.6, 1.7)  #: strokes within these factors of STROKE are kept as drawn
 SPECK = 0.06  #: components smaller than this fraction of image height are noise
-OVERLAP = 0.3  #: x-overlap (fraction of the narrower) that makes two components one digit
-MIN_HEIGHT = 0.15  #: a digit is at least this fraction of the image height
 #: a component under DOT_SIZE of the height whose ink fills DOT_FILL of its longer side squared
 #: is a dot (or dots run together), not a stroke
 DOT_SIZE, DOT_FILL = 0.25, 0.35
+OVERLAP = 0.3  #: x-overlap (fraction of the narrower) that makes two components one digit
+MIN_HEIGHT = 0.15  #: a digit is at least this fraction of the image height
+RELATIVE = 0.5  #: ...and at least this fraction of the tallest digit's height
+ATTACH = 0.25  #: a too-short piece joins a digit at most this x-gap (of its height) away
 SPLIT_ASPECT = 1.25  #: groups wider than this times their height may hold touching digits
 SPLIT_STROKES = 1.5  #: ...and are cut only where a column holds at most this many stroke widths
-RELATIVE = 0.5  #: ...and at least this fraction of the tallest digit's height
-ATTACH = 0.25  #: a piece too short to be a digit joins a digit at most this x-gap (of its height) away
 PIECE_HEIGHT = 0.6  #: ...and only into pieces at least this fraction of the group's height
 TYPICAL_ASPECT = 0.7  #: typical width / height of one handwritten digit
 
@@ -130,7 +131,7 @@ def segment(gray: NDArray) -> list[Digit]:
     if gray.ndim != 2:
         raise ValueError(f"expected a 2-D ink map of shape (H, W); got shape {gray.shape}")
     height = gray.shape[0]
-    labels, n = ndi.label(gray >= INK, structure=_EIGHT)
+    labels, _ = ndi.label(gray >= INK, structure=_EIGHT)
     boxes = []  # [x0, x1, y0, y1, [labels], longest side of a component]
     for i, sl in enumerate(ndi.find_objects(labels), start=1):
         if sl is None:
@@ -218,7 +219,14 @@ def _merge_by_x_overlap(boxes: list[list]) -> list[list]:
             g = groups[-1]
             overlap = min(g[1], x1) - max(g[0], x0)
             if overlap > 0 and overlap >= OVERLAP * min(g[1] - g[0], x1 - x0):
-                g[:] = [g[0], max(g[1], x1), min(g[2], y0), max(g[3], y1), g[4] + ids, max(g[5], longest)]
+                g[:] = [
+                    g[0],
+                    max(g[1], x1),
+                    min(g[2], y0),
+                    max(g[3], y1),
+                    g[4] + ids,
+                    max(g[5], longest),
+                ]
                 continue
         groups.append([x0, x1, y0, y1, list(ids), longest])
     return groups
@@ -252,13 +260,13 @@ def _split_columns(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
     # A piece much shorter than the group is part of a digit (the long bar of a 5 or 7), not a
     # digit: drop the cut it is joined through most strongly.
     while len(cuts) > 2:
-        heights = [_extent(mask[:, a:b].any(axis=1)) for a, b in zip(cuts[:-1], cuts[1:])]
+        heights = [_extent(mask[:, a:b].any(axis=1)) for a, b in pairwise(cuts)]
         short = int(np.argmin(heights))
         if heights[short] >= PIECE_HEIGHT * h:
             break
         inner = [j for j in (short, short + 1) if 0 < j < len(cuts) - 1]
         cuts.pop(max(inner, key=lambda j: ink[cuts[j]]))
-    return list(zip(cuts[:-1], cuts[1:]))
+    return list(pairwise(cuts))
 
 
 def _extent(flags: NDArray[np.bool_]) -> int:

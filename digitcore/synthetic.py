@@ -23,7 +23,9 @@ POLARITIES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
 }
 
 
-def stroke_alpha(mnist_digit: NDArray[np.uint8], height_px: int, brush_px: float) -> NDArray[np.float32]:
+def stroke_alpha(
+    mnist_digit: NDArray[np.uint8], height_px: int, brush_px: float
+) -> NDArray[np.float32]:
     """Redraw an MNIST digit at ``height_px`` tall with a round brush ``brush_px`` wide.
 
     Parameters
@@ -146,7 +148,7 @@ def render_number(
     x = round(rng.uniform(0, max(0, W - total)))
     row_h = max(a.shape[0] for a in alphas)
     y_base = rng.uniform(0, max(0, H - row_h))
-    for a, gap in zip(alphas, gaps + [0]):
+    for a, gap in zip(alphas, [*gaps, 0], strict=True):
         h, w = a.shape
         y = int(np.clip(round(y_base + (row_h - h) / 2 + rng.uniform(-0.05, 0.05) * H), 0, H - h))
         w = min(w, W - x)
@@ -182,7 +184,9 @@ def render_blank(
     elif kind == "specks":
         n = rng.integers(5, 60)
         canvas[rng.integers(0, H, n), rng.integers(0, W, n)] = 1.0
-        canvas = np.maximum(canvas, ndi.grey_dilation(canvas, size=(2, 2)) * (rng.random((H, W)) < 0.5))
+        canvas = np.maximum(
+            canvas, ndi.grey_dilation(canvas, size=(2, 2)) * (rng.random((H, W)) < 0.5)
+        )
     elif kind == "tick":
         r = rng.uniform(1.5, 0.02 * H)
         length = rng.uniform(0.01, 0.08) * H

@@ -92,7 +92,14 @@ def test_transparent_png_reads_its_strokes():
     assert (out[_bar_mask(120, 80)] > 200).all()
 
 
-@pytest.mark.parametrize("orientation, rotate", [(6, Image.Transpose.ROTATE_90), (8, Image.Transpose.ROTATE_270), (3, Image.Transpose.ROTATE_180)])
+@pytest.mark.parametrize(
+    "orientation, rotate",
+    [
+        (6, Image.Transpose.ROTATE_90),
+        (8, Image.Transpose.ROTATE_270),
+        (3, Image.Transpose.ROTATE_180),
+    ],
+)
 def test_exif_rotated_photo_is_read_upright(orientation, rotate):
     mask = _bar_mask(120, 80)
     upright = Image.fromarray(np.where(mask, 0, 255).astype(np.uint8)).convert("RGB")

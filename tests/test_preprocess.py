@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
@@ -66,7 +68,12 @@ def test_mnist_digit_upscaled_comes_back_close_to_original(test_set):
 def test_mnist_digit_redrawn_on_canvas_comes_back_close_to_original(test_set, brush, polarity):
     for i in range(5):
         canvas = synthetic.render_drawing(
-            test_set.images[i], (280, 280), height_frac=0.6, position=(0.2, 0.8), brush_px=brush, polarity=polarity
+            test_set.images[i],
+            (280, 280),
+            height_frac=0.6,
+            position=(0.2, 0.8),
+            brush_px=brush,
+            polarity=polarity,
         )
         (digit,) = _read(canvas)
         assert _corr(digit.image, test_set.images[i]) > 0.6
@@ -107,7 +114,7 @@ def test_three_digits_come_back_left_to_right(test_set, seed):
     assert len(digits) == 3
     starts = [d.box[0] for d in digits]
     assert starts == sorted(starts)
-    assert all(d.box[2] <= e.box[0] for d, e in zip(digits, digits[1:]))
+    assert all(d.box[2] <= e.box[0] for d, e in pairwise(digits))
 
 
 def test_a_five_with_its_bar_drawn_apart_is_one_digit():
@@ -158,7 +165,7 @@ def test_drawn_single_digits_are_mostly_read_right(test_set, model):
 def test_drawn_three_digit_numbers_are_mostly_read_right(test_set, model):
     canvases, texts = synthetic.drawn_numbers(test_set.images, test_set.labels, 40, seed=12)
     right = 0
-    for canvas, text in zip(canvases, texts):
+    for canvas, text in zip(canvases, texts, strict=True):
         digits = _read(canvas)
         got = "".join(map(str, model([d.image for d in digits]))) if digits else ""
         right += got == text

@@ -24,7 +24,9 @@ def test_drawing_is_an_rgba_canvas_with_the_right_background(test_set, polarity)
 @pytest.mark.parametrize("height_frac", [0.4, 0.6, 0.8])
 @pytest.mark.parametrize("brush", [4, 20])
 def test_drawn_digit_has_the_asked_height(test_set, height_frac, brush):
-    canvas = synthetic.render_drawing(test_set.images[1], (280, 280), height_frac, (0.5, 0.5), brush)
+    canvas = synthetic.render_drawing(
+        test_set.images[1], (280, 280), height_frac, (0.5, 0.5), brush
+    )
     rows = np.flatnonzero(canvas[..., 0].max(axis=1) > 0)
     assert abs((rows[-1] - rows[0] + 1) - height_frac * 280) <= 3
 
