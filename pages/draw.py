@@ -16,10 +16,8 @@ _shared.ensure_routed()
 #: Wide enough for a number of several digits, tall enough for a finger.
 CANVAS = {"width": 680, "height": 280, "stroke_width": 18}
 #: The canvas sends a stroke 0.2 s after the mouse is lifted; an Identify click right after the
-#: last stroke waits this long, so that stroke arrives and restarts the run with it.
+#: last stroke waits up to this long, so that stroke arrives and restarts the run with it.
 SETTLE_SECONDS = 0.3
-#: A drawing that changes this soon after Identify is read as part of that request.
-REQUEST_SECONDS = 2.0
 AGREEMENT = {3: "all three models agree", 2: "two of three models agree", 1: "the models disagree"}
 ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
 
@@ -27,16 +25,16 @@ state = st.session_state
 state.setdefault("canvas_id", 0)  # a new id gives a new, empty canvas
 state.setdefault("number", "")  # the number being built, digit by digit
 state.setdefault("reading", None)  # (fingerprint of the input, Reading) last shown
-state.setdefault("asked_at", None)  # when Identify was last pressed for this canvas
+state.setdefault("asked", False)  # Identify pressed: read this canvas, and its later strokes
 
 
 def identify() -> None:
-    state.asked_at = time.monotonic()
+    state.asked = True
 
 
 def clear() -> None:
     state.canvas_id += 1
-    state.asked_at = None
+    state.asked = False
     state.reading = None
 
 
@@ -116,9 +114,11 @@ if source == "Draw":
     middle.button("Clear", on_click=clear, width="stretch")
     live = right.toggle("Read as I draw", key="live", help="Read the drawing after every stroke.")
     if clicked:
-        time.sleep(SETTLE_SECONDS)
-    asked = state.asked_at is not None and time.monotonic() - state.asked_at < REQUEST_SECONDS
-    requested = clicked or asked or live
+        tick = right.empty()  # beside the toggle, so nothing else on the page moves
+        for _ in range(int(SETTLE_SECONDS / 0.02)):
+            time.sleep(0.02)
+            tick.empty()  # a yield point: a stroke arriving now reruns the page with it at once
+    requested = state.asked or live
     hint = "Draw a digit, then press **Identify**."
 else:
     upload = st.file_uploader(

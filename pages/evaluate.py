@@ -37,7 +37,7 @@ def accuracy_chart(report, names: dict[str, str]) -> alt.Chart:
                 axis=alt.Axis(format="%"),
                 title=None,
             ),
-            y=alt.Y("model:N", sort=None, title=None),
+            y=alt.Y("model:N", sort=None, title=None, axis=alt.Axis(labelLimit=200)),
             color=alt.condition(
                 alt.datum.model == "ensemble", alt.value("#3b5bdb"), alt.value("#91a7ff")
             ),

@@ -144,6 +144,20 @@ def page(browser, app_url: str):
     page.close()
 
 
+def screenshot(page, name: str) -> None:
+    """The whole page, once its images have loaded: the window is made as tall as the content
+    (Streamlit scrolls inside its main area, which a full-page screenshot would cut)."""
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=stMain]')?.scrollHeight ?? 1200"
+    )
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height + 40)})
+    page.wait_for_timeout(500)  # charts redraw for the new size
+    page.screenshot(path=SHOTS / name)
+    page.set_viewport_size(size)
+
+
 def draw(page, strokes) -> float:
     """Draw the strokes with the mouse on the canvas; returns the time of the last mouse-up."""
     box = steady_box(page.locator("canvas.upper-canvas"))
@@ -186,14 +200,19 @@ def inked_pixels(page) -> int:
     return page.locator("canvas.dc-canvas").evaluate_all(INKED_PIXELS)
 
 
+def wait_for_empty_canvas(page, after: str) -> None:
+    """Wait until the one canvas on the page shows no ink (the old one is gone)."""
+    deadline = time.monotonic() + 10
+    while page.locator("canvas.upper-canvas").count() != 1 or inked_pixels(page):
+        assert time.monotonic() < deadline, f"the canvas still shows ink after {after}"
+        time.sleep(0.05)
+
+
 def clear(page) -> None:
     """Press Clear and wait for an empty canvas and a prediction without digits."""
     page.get_by_role("button", name="Clear").click()
     page.wait_for_function(NO_DIGITS)
-    deadline = time.monotonic() + 10
-    while inked_pixels(page):
-        assert time.monotonic() < deadline, "the canvas still shows ink after Clear"
-        time.sleep(0.05)
+    wait_for_empty_canvas(page, "Clear")
 
 
 def test_twenty_drawn_digits_are_read_within_a_second_of_the_mouse_up(page):
@@ -202,11 +221,11 @@ def test_twenty_drawn_digits_are_read_within_a_second_of_the_mouse_up(page):
     for i, (digit, strokes) in enumerate(sample_digits(20)):
         mouse_up = draw(page, strokes)
         first, latency = identify(page, mouse_up)
-        time.sleep(0.6)  # a later, different answer would mean a stale one was shown first
+        time.sleep(0.4)  # a later, different answer would mean a stale one was shown first
         final = re.search(r"\d+", page.locator(".st-key-prediction").inner_text()).group()
         results.append({"drawn": digit, "read": first, "after": final, "seconds": latency})
         if i == 3:
-            page.screenshot(path=SHOTS / "draw-reading.png", full_page=True)
+            screenshot(page, "draw-reading.png")
         clear(page)
     latencies = sorted(r["seconds"] for r in results)
     summary = {
@@ -233,11 +252,12 @@ def test_a_number_is_read_left_to_right_and_built_digit_by_digit(page):
     ]
     first, _ = identify(page, draw(page, strokes))
     assert first == "407"
-    page.screenshot(path=SHOTS / "draw-number.png", full_page=True)
+    page.get_by_role("button", name="Add 407 to the number").wait_for()
+    screenshot(page, "draw-number.png")
 
     page.get_by_role("button", name="Add 407 to the number").click()
     page.get_by_text("Number: 407").wait_for()
-    assert inked_pixels(page) == 0, "adding the reading to the number clears the canvas"
+    wait_for_empty_canvas(page, "adding the reading to the number")
     page.get_by_role("button", name="Undo last digit").click()
     page.get_by_text("Number: 40", exact=True).wait_for()
     page.get_by_role("button", name="Reset number").click()
@@ -259,10 +279,10 @@ def test_evaluate_and_train_pages_show_their_content(page, app_url: str):
     page.locator(".vega-embed").first.wait_for()
     page.get_by_text("Where the models disagree").wait_for()
     page.wait_for_timeout(1000)  # let the charts finish drawing
-    page.screenshot(path=SHOTS / "evaluate.png", full_page=True)
+    screenshot(page, "evaluate.png")
 
     page.goto(f"{app_url}/train")
-    page.get_by_role("button", name="Train").wait_for()
+    page.get_by_role("button", name="Train", exact=True).wait_for()
     page.get_by_role("heading", name="Saved models").wait_for()
     page.get_by_text("n_neighbors").wait_for()
-    page.screenshot(path=SHOTS / "train.png", full_page=True)
+    screenshot(page, "train.png")
