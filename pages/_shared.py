@@ -70,13 +70,17 @@ def count(value: Any) -> str:
 
 
 def progress_reporter(bar: Any, log: Any | None = None):
-    """A ``progress(fraction, message)`` callback that moves ``bar`` and writes to ``log``."""
+    """A ``progress(fraction, message)`` callback that moves ``bar`` and writes each new message
+    (one line per stage: download, each model fitted with its time, scoring, saving) to ``log``."""
+    written: list[str] = []
 
     def report(fraction: float, message: str) -> None:
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
-        if log is not None:
+        if log is not None and message not in written[-1:]:
+            written.append(message)
             log.write(message)
 
+    report.lines = written
     return report
 
 

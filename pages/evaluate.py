@@ -164,7 +164,7 @@ gallery(
     images[shown],
     [
         f"true {labels[i]}: "
-        + ", ".join(f"{name} {report.predictions[name][i]}" for name in members)
+        + ", ".join(f"{name.upper()} {report.predictions[name][i]}" for name in members)
         for i in shown
     ],
 )

@@ -83,9 +83,8 @@ if submitted:
     try:
         with st.status(f"Training on {limit:,} digits...", expanded=True) as status:
             bar = st.progress(0.0, text="Starting")
-            info = training.train_model(
-                params=params, limit=limit, progress=_shared.progress_reporter(bar, st)
-            )
+            progress = _shared.progress_reporter(bar, st)
+            info = training.train_model(params=params, limit=limit, progress=progress)
             status.update(label=f"Saved {info.name}", state="complete")
     except Exception as exc:  # bad hyperparameters, no data, a full disk: explain, no traceback
         st.error(f"Training failed: {exc}")
@@ -94,17 +93,29 @@ if submitted:
         lock.release()
     _shared.get_model.clear()  # every session picks the new newest model on its next run
     st.session_state.model_path = _shared.NEWEST
+    st.session_state.trained = (info, progress.lines)
+    st.rerun()  # the sidebar and the list of saved models now show the new model
+
+if "trained" in st.session_state:
+    info, lines = st.session_state.trained
     names = _shared.member_names()
     meta = info.metadata
     st.success(f"Saved **{info.name}**; it is now the newest model, used by everyone by default.")
+    with st.expander("Training log", expanded=True):
+        st.text("\n".join(lines))
+    fit = meta.get("fit_seconds", {})
     st.dataframe(
         pd.DataFrame(
             {
-                "test accuracy": {names[k]: v for k, v in meta["scores"].items()},
-                "fit seconds": {names[k]: v for k, v in meta["fit_seconds"].items()},
-            }
+                "test accuracy": [meta["scores"][k] for k in meta["scores"]],
+                "fit seconds": [f"{fit[k]:.1f}" if k in fit else "" for k in meta["scores"]],
+            },
+            index=[names.get(k, k) for k in meta["scores"]],
         ),
         column_config={"test accuracy": st.column_config.NumberColumn(format="percent")},
+    )
+    st.caption(
+        f"The whole job (data, fitting, scoring, saving) took {meta['train_seconds']:.0f} s."
     )
 
 st.subheader("Saved models")
