@@ -131,7 +131,9 @@ def browser():
 def page(browser, app_url: str):
     """The Draw page, loaded, its canvas ready."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1280, "height": 1200})
+    # Tall enough for the Draw page with a reading, so its screenshots need no resizing (a resize
+    # between drawing and Identify can lose the click in headless Chromium).
+    page = browser.new_page(viewport={"width": 1280, "height": 1600})
     page.set_default_timeout(30_000)
     # The server's first request is a deep link: it must still get app.py's navigation.
     page.goto(f"{app_url}/train")
@@ -145,15 +147,16 @@ def page(browser, app_url: str):
 
 
 def screenshot(page, name: str) -> None:
-    """The whole page, once its images have loaded: the window is made as tall as the content
-    (Streamlit scrolls inside its main area, which a full-page screenshot would cut)."""
+    """The whole page, once its images have loaded. Streamlit scrolls inside its main area, which
+    a full-page screenshot would cut, so a taller page is shot in a window made tall enough."""
     page.wait_for_function("() => [...document.images].every(i => i.complete)")
     height = page.evaluate(
-        "() => document.querySelector('[data-testid=stMain]')?.scrollHeight ?? 1200"
+        "() => document.querySelector('[data-testid=stMain]')?.scrollHeight ?? 0"
     )
     size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height + 40)})
-    page.wait_for_timeout(500)  # charts redraw for the new size
+    if height + 40 > size["height"]:
+        page.set_viewport_size({"width": size["width"], "height": height + 40})
+        page.wait_for_timeout(500)  # charts redraw for the new size
     page.screenshot(path=SHOTS / name)
     page.set_viewport_size(size)
 
