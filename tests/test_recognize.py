@@ -1,0 +1,57 @@
+"""The one reading path: canvas arrays and image files in, digits with every member's vote out."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitcore.recognize import recognize
+from digitcore.synthetic import render_blank, render_drawing, render_number
+
+
+def first_of(mnist_test, digit: int) -> np.ndarray:
+    return mnist_test.images[int(np.flatnonzero(mnist_test.labels == digit)[0])]
+
+
+def test_a_drawn_number_is_read_left_to_right_with_every_vote(small_model, mnist_test):
+    canvas = render_number([first_of(mnist_test, d) for d in (3, 1, 4)], polarity="transparent")
+    reading = recognize(small_model, canvas)
+    assert reading.text == "314" and not reading.blank
+    assert [d.box[0] for d in reading.digits] == sorted(d.box[0] for d in reading.digits)
+    for d in reading.digits:
+        assert set(d.votes) == {"svc", "knn", "rf"}
+        assert d.agreement == sum(v == d.digit for v in d.votes.values())
+        assert d.unanimous == (d.agreement == 3)
+        assert d.image.shape == (28, 28) and d.image.dtype == np.uint8
+
+
+def test_the_ensemble_answer_is_the_models_own_prediction(small_model, mnist_test):
+    """Check the votes tallied by recognize agree with VotingClassifier.predict on its inputs."""
+    for digit in range(10):
+        canvas = render_drawing(first_of(mnist_test, digit), brush_px=12)
+        (read,) = recognize(small_model, canvas).digits
+        assert read.digit == small_model.predict(read.image[None])[0]
+        for name, member in small_model.named_estimators_.items():
+            assert read.votes[name] == member.predict(read.image[None])[0]
+            confidence = read.confidence[name]
+            assert confidence is None or 0.0 < confidence <= 1.0
+
+
+@pytest.mark.parametrize("kind", ["empty", "specks"])
+def test_a_blank_canvas_reads_as_no_digit(small_model, kind):
+    reading = recognize(small_model, render_blank(kind=kind, rng=np.random.default_rng(1)))
+    assert reading.blank and reading.text == "" and reading.digits == []
+
+
+def test_an_image_file_reads_the_same_from_a_path_and_from_bytes(small_model, mnist_test, tmp_path):
+    canvas = render_drawing(first_of(mnist_test, 6), polarity="black_on_white")
+    buffer = io.BytesIO()
+    Image.fromarray(canvas).convert("RGB").save(buffer, format="PNG")
+    path = tmp_path / "six.png"
+    path.write_bytes(buffer.getvalue())
+    from_path = recognize(small_model, str(path))
+    from_bytes = recognize(small_model, buffer.getvalue())
+    assert from_path.text == from_bytes.text == "6"
