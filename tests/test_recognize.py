@@ -40,7 +40,7 @@ def test_the_ensemble_answer_is_the_models_own_prediction(small_model, mnist_tes
             assert confidence is None or 0.0 < confidence <= 1.0
 
 
-@pytest.mark.parametrize("kind", ["empty", "specks"])
+@pytest.mark.parametrize("kind", ["empty", "specks", "dots", "tick"])
 def test_a_blank_canvas_reads_as_no_digit(small_model, kind):
     reading = recognize(small_model, render_blank(kind=kind, rng=np.random.default_rng(1)))
     assert reading.blank and reading.text == "" and reading.digits == []
