@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.decomposition import PCA
@@ -96,18 +97,24 @@ class QuickNeighbours(KNeighborsClassifier):
     def predict_proba(self, X):
         if len(X) > SMALL_BATCH:
             return super().predict_proba(X)
-        with threadpool_limits(1, user_api="openmp"):
+        with _threadpools().limit(limits=1, user_api="openmp"):
             return super().predict_proba(X)
 
     def predict(self, X):
         if len(X) > SMALL_BATCH:
             return super().predict(X)
-        with threadpool_limits(1, user_api="openmp"):
+        with _threadpools().limit(limits=1, user_api="openmp"):
             return super().predict(X)
 
 
 #: Batches up to this size are predicted single-threaded.
 SMALL_BATCH = 32
+
+
+@cache
+def _threadpools() -> ThreadpoolController:
+    # Made once: finding the loaded thread pools costs ~7 ms, more than the search it limits.
+    return ThreadpoolController()
 
 
 def merge_params(params: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
