@@ -75,8 +75,12 @@ def fit_job(recipe: str, data: str, limit: int | None, path: str) -> dict[str, A
     member_seconds = train(model, tr.images, tr.labels, n_jobs=2)
     fit_s = time.perf_counter() - start
     joblib.dump(model, path, compress=3)
-    return {"fit_s": fit_s, "member_fit_s": member_seconds, "fit_peak_mb": _rss_mb(),
-            "size_mb": os.path.getsize(path) / 1e6}
+    return {
+        "fit_s": fit_s,
+        "member_fit_s": member_seconds,
+        "fit_peak_mb": _rss_mb(),
+        "size_mb": os.path.getsize(path) / 1e6,
+    }
 
 
 def _drawing(digit: np.ndarray) -> np.ndarray:
@@ -112,8 +116,10 @@ def predict_job(recipe: str, data: str, limit: int | None, path: str) -> dict[st
     start = time.perf_counter()
     predicted = model.predict(te.images)
     predict_s = time.perf_counter() - start
-    out: dict[str, Any] = {"acc": {"ensemble": float(np.mean(predicted == te.labels))},
-                           "predict_s": predict_s}
+    out: dict[str, Any] = {
+        "acc": {"ensemble": float(np.mean(predicted == te.labels))},
+        "predict_s": predict_s,
+    }
     for name, member in model.named_estimators_.items():
         member_pred = model.classes_[member.predict(te.images)]
         out["acc"][name] = float(np.mean(member_pred == te.labels))
@@ -151,7 +157,9 @@ def _in_subprocess(job: str, recipe: str, data: str, limit: int | None, path: st
     )
     result = subprocess.run(
         [sys.executable, "-c", code, str(ROOT), recipe, data, path, str(limit)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode:
         raise RuntimeError(f"{job} for {recipe} failed:\n{result.stderr}")
@@ -175,7 +183,11 @@ ROWS = [
     ("fit wall incl. loading (s)", lambda r: r["fit_s"], "{:.1f}"),
     ("predict test set (s)", lambda r: r["predict_s"], "{:.2f}"),
     ("one digit, model.predict (ms)", lambda r: r["latency_ms"]["ensemble"], "{:.1f}"),
-    ("one drawing, preprocess+predict (ms)", lambda r: r["latency_ms"].get("drawing", np.nan), "{:.1f}"),
+    (
+        "one drawing, preprocess+predict (ms)",
+        lambda r: r["latency_ms"].get("drawing", np.nan),
+        "{:.1f}",
+    ),
     ("model file, compress=3 (MB)", lambda r: r["size_mb"], "{:.1f}"),
     ("memory, model loaded (MB)", lambda r: r["loaded_mb"], "{:.0f}"),
     ("peak memory, predicting (MB)", lambda r: r["peak_mb"], "{:.0f}"),
@@ -185,8 +197,11 @@ ROWS = [
 def table(results: dict[str, dict[str, Any]]) -> str:
     """Plain-text table: one row per measure, one column per recipe, then ours/tutorial."""
     names = list(results)
-    lines = [f"{'':38s}" + "".join(f"{n:>12s}" for n in names)
-             + ("  ours/tutorial" if len(names) == 2 else "")]
+    lines = [
+        f"{'':38s}"
+        + "".join(f"{n:>12s}" for n in names)
+        + ("  ours/tutorial" if len(names) == 2 else "")
+    ]
     for label, get, fmt in ROWS:
         values = [get(results[n]) for n in names]
         line = f"{label:38s}" + "".join(f"{fmt.format(v):>12s}" for v in values)
@@ -199,10 +214,12 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="/work/shared/data/mnist", help="MNIST IDX folder")
-    parser.add_argument("--limit", type=int, default=None,
-                        help="use the first N training and first N test digits")
-    parser.add_argument("--recipes", default=",".join(RECIPES),
-                        help=f"comma-separated, of {RECIPES}")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="use the first N training and first N test digits"
+    )
+    parser.add_argument(
+        "--recipes", default=",".join(RECIPES), help=f"comma-separated, of {RECIPES}"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = parser.parse_args(argv)
     recipes = args.recipes.split(",")
@@ -216,9 +233,14 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     for name, r in results.items():
         lat = ", ".join(f"{k} {v:.1f}" for k, v in r["latency_ms"].items())
-        print(f"{name}: single-digit latency ms (median of {LATENCY_RUNS}; members incl. "
-              f"predict_proba where they have it): {lat}")
-        print(f"{name}: member fit s: " + ", ".join(f"{k} {v:.1f}" for k, v in r["member_fit_s"].items()))
+        print(
+            f"{name}: single-digit latency ms (median of {LATENCY_RUNS}; members incl. "
+            f"predict_proba where they have it): {lat}"
+        )
+        print(
+            f"{name}: member fit s: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in r["member_fit_s"].items())
+        )
         if not r["preprocess"]:
             print(f"{name}: digitcore.preprocess not available: latency is models only")
     if args.json:

@@ -10,9 +10,8 @@ from functools import cache
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
-from threadpoolctl import ThreadpoolController
 from joblib import Parallel, delayed
+from numpy.typing import NDArray
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.ensemble import RandomForestClassifier, VotingClassifier
@@ -22,6 +21,7 @@ from sklearn.preprocessing import FunctionTransformer, LabelEncoder
 from sklearn.svm import SVC
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import ThreadpoolController
 
 from digitcore.features import Deskew, GradientHistograms, WithDiscriminants, augment, to_float32
 
@@ -197,17 +197,17 @@ def train(
     encoder = LabelEncoder().fit(labels)
     encoded = encoder.transform(labels)
     times: dict[str, float] = {}
-    done = 0
+    images = np.asarray(images)  # the SVC's second fit indexes it by support vector
     if progress:
         progress(names[0], 0, len(names), None)
     # Members are fitted in parallel (the SVC alone is single-threaded); each reports as it ends.
     jobs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_fit_timed)(name, clone(member), images, encoded) for name, member in model.estimators
+        delayed(_fit_timed)(name, clone(member), images, encoded)
+        for name, member in model.estimators
     )
     fitted = {}
-    for name, member, seconds in jobs:
+    for done, (name, member, seconds) in enumerate(jobs, start=1):
         fitted[name], times[name] = member, seconds
-        done += 1
         if progress:
             progress(name, done, len(names), seconds)
     # Assemble the fitted VotingClassifier exactly as its own fit() would leave it.

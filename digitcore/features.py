@@ -159,7 +159,9 @@ def augment(
     images = check_digits(images)
     labels = np.asarray(labels)
     if len(labels) != len(images):
-        raise ValueError(f"expected one label per image, got {len(labels)} labels for {len(images)} images")
+        raise ValueError(
+            f"expected one label per image, got {len(labels)} labels for {len(images)} images"
+        )
     rng = np.random.default_rng(random_state)
     out = [np.asarray(images, np.uint8)]
     centre = (SIDE - 1) / 2.0

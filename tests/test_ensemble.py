@@ -26,11 +26,15 @@ def fitted(mnist_train, mnist_test):
     model = build_ensemble(random_state=0)
     calls = []
     times = train(
-        model, mnist_train.images[:N_TRAIN], mnist_train.labels[:N_TRAIN],
+        model,
+        mnist_train.images[:N_TRAIN],
+        mnist_train.labels[:N_TRAIN],
         progress=lambda *args: calls.append(args),
     )
     images, labels = mnist_test.images[:N_TEST], mnist_test.labels[:N_TEST]
-    members = {name: model.classes_[m.predict(images)] for name, m in model.named_estimators_.items()}
+    members = {
+        name: model.classes_[m.predict(images)] for name, m in model.named_estimators_.items()
+    }
     return model, times, calls, images, labels, model.predict(images), members
 
 
@@ -48,9 +52,15 @@ def test_three_way_split_goes_to_the_svc_and_any_two_agreeing_members_win():
     X, y = np.zeros((4, 1)), np.arange(4)  # labels equal their encoding inside VotingClassifier
 
     def vote(svc, knn, rf):
-        dummies = [(n, DummyClassifier(strategy="constant", constant=c))
-                   for n, c in zip(MEMBERS, (svc, knn, rf), strict=True)]
-        return VotingClassifier(dummies, voting="hard", weights=list(WEIGHTS)).fit(X, y).predict(X[:1])[0]
+        dummies = [
+            (n, DummyClassifier(strategy="constant", constant=c))
+            for n, c in zip(MEMBERS, (svc, knn, rf), strict=True)
+        ]
+        return (
+            VotingClassifier(dummies, voting="hard", weights=list(WEIGHTS))
+            .fit(X, y)
+            .predict(X[:1])[0]
+        )
 
     assert vote(3, 2, 1) == 3  # sklearn alone would have picked the lowest label, 1
     assert vote(3, 2, 2) == 2
