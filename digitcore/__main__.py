@@ -21,18 +21,6 @@ class CommandError(Exception):
     """A failure to report in one line."""
 
 
-def _value(text: str) -> Any:
-    """A hyperparameter value from the command line: int, float, None or a word."""
-    if text.lower() == "none":
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
 class ProgressBar:
     """A one-line text progress bar on stderr; a new line only when the whole percent changes."""
 
@@ -72,14 +60,14 @@ def _resolve_model(path: str | None) -> Path:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from digitcore.training import train_model
+    from digitcore.training import parse_param, train_model
 
     params: dict[str, dict[str, Any]] = {}
     for member, defaults in ensemble.DEFAULT_PARAMS.items():
         for param in defaults:
             value = getattr(args, f"{member}__{param}")
             if value is not None:
-                params.setdefault(member, {})[param] = _value(value)
+                params.setdefault(member, {})[param] = parse_param(value)
     info = train_model(params, args.limit, args.data, args.out, progress=ProgressBar())
     meta = info.metadata
     print(f"saved {info.path} ({meta['file_bytes'] / 1e6:.1f} MB)")

@@ -16,6 +16,23 @@ JobProgress = Callable[[float, str], None]
 _LOAD, _FIT, _SCORE = 0.1, 0.75, 0.13
 
 
+def parse_param(text: str) -> Any:
+    """A hyperparameter typed by a person: ``"none"`` or empty, an int, a float, or a word.
+
+    >>> [parse_param(t) for t in ("3", "0.5", "None", "scale")]
+    [3, 0.5, None, 'scale']
+    """
+    text = text.strip()
+    if text.lower() in ("", "none"):
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
 def train_model(
     params: dict[str, dict[str, Any]] | None = None,
     limit: int | None = None,

@@ -120,6 +120,7 @@ if source == "Draw":
             tick.empty()  # a yield point: a stroke arriving now reruns the page with it at once
     requested = state.asked or live
     hint = "Draw a digit, then press **Identify**."
+    blank = "Draw a digit first: the canvas is empty."
 else:
     upload = st.file_uploader(
         "A photo or scan of handwritten digits (dark ink on light paper, or light on dark)",
@@ -128,6 +129,7 @@ else:
     image = upload.getvalue() if upload is not None else None
     requested = image is not None
     hint = "Upload an image of one or more handwritten digits."
+    blank = "No digit found in that image: try a closer, sharper photo of dark ink on paper."
 
 key = fingerprint(image)
 error = None
@@ -147,7 +149,7 @@ reading = state.reading[1] if state.reading else None
 
 with st.container(key="prediction", border=True):
     if error == "blank" or (reading is not None and reading.blank):
-        st.info("Draw a digit first: the canvas is empty.")
+        st.info(blank)
     elif error:
         st.error(error)
     elif reading is None:

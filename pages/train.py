@@ -11,19 +11,6 @@ _shared.ensure_routed()
 SIZES = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000]
 
 
-def parse(text: str):
-    """A free-text hyperparameter: None, a number, or a word such as ``"scale"``."""
-    text = text.strip()
-    if text.lower() in ("", "none"):
-        return None
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
-
-
 def param_input(member: str, name: str, default):
     """A widget fitting a hyperparameter's default: a checkbox, a number or free text."""
     key = f"param-{member}-{name}"
@@ -33,7 +20,9 @@ def param_input(member: str, name: str, default):
         return int(st.number_input(name, min_value=1, value=default, step=1, key=key))
     if isinstance(default, float):
         return float(st.number_input(name, min_value=1e-6, value=default, format="%g", key=key))
-    return parse(st.text_input(name, value="None" if default is None else str(default), key=key))
+    return training.parse_param(
+        st.text_input(name, value="None" if default is None else str(default), key=key)
+    )
 
 
 def models_table(models: list[store.ModelInfo]) -> pd.DataFrame:
