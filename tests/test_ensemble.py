@@ -118,3 +118,32 @@ def test_merge_params_rejects_unknown_names_listing_the_known_ones():
         merge_params({"svc": {"kernel": "linear"}})
     with pytest.raises(ValueError, match="unknown member 'mlp'"):
         merge_params({"mlp": {}})
+
+
+def test_quick_svc_predicts_as_libsvm(fitted):
+    model, _, _, images, *_ = fitted
+    svc = model.named_estimators_["svc"]
+    X = svc[:-1].transform(images)
+    np.testing.assert_array_equal(svc[-1].predict(X), SVC.predict(svc[-1], X))
+
+
+def test_quick_neighbours_small_batch_search_matches_scikit_learn(fitted):
+    model, _, _, images, *_ = fitted
+    knn = model.named_estimators_["knn"]
+    X = knn[:-1].transform(images[:20])
+    for i in range(20):
+        dist, ind = knn[-1].kneighbors(X[i : i + 1])
+        ref_dist, ref_ind = KNeighborsClassifier.kneighbors(knn[-1], X[i : i + 1])
+        np.testing.assert_array_equal(ind, ref_ind)
+        np.testing.assert_allclose(dist, ref_dist, rtol=1e-4)
+
+
+def test_fitted_model_pickles_without_derived_caches(fitted):
+    import pickle
+
+    model, _, _, images, *_ = fitted
+    model.predict(images[:2])  # builds the members' caches
+    restored = pickle.loads(pickle.dumps(model))
+    assert "_blas" not in restored.named_estimators_["svc"][-1].__dict__
+    assert "_sq" not in restored.named_estimators_["knn"][-1].__dict__
+    np.testing.assert_array_equal(restored.predict(images[:50]), model.predict(images[:50]))

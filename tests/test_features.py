@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from digitcore import features
 from digitcore.features import (
     Deskew,
+    DeskewedGradients,
     GradientHistograms,
     WithDiscriminants,
     augment,
@@ -101,3 +103,29 @@ def test_with_discriminants_appends_one_axis_per_class_gap(mnist_train):
     out = WithDiscriminants().fit(X, mnist_train.labels[:500]).transform(X)
     assert out.shape == (500, X.shape[1] + 9) and out.dtype == np.float32
     np.testing.assert_array_equal(out[:, : X.shape[1]], X)
+
+
+def test_deskewed_gradients_memo_returns_same_features_and_never_mixes_inputs(mnist_train):
+    a, b = mnist_train.images[:30], mnist_train.images[30:60]
+    expected_a = gradient_histograms(deskew(a))
+    first = DeskewedGradients().fit_transform(a)
+    again = DeskewedGradients().transform(a.copy())  # equal content, another array: reused
+    np.testing.assert_array_equal(first, expected_a)
+    assert again is first and not first.flags.writeable  # nobody can alter the shared result
+    np.testing.assert_array_equal(DeskewedGradients().transform(b), gradient_histograms(deskew(b)))
+    changed = a.copy()
+    changed[0, 14, 14] ^= 1  # one pixel differs: must not reuse
+    np.testing.assert_array_equal(
+        DeskewedGradients().transform(changed), gradient_histograms(deskew(changed))
+    )
+    other = DeskewedGradients(orientations=8).transform(a)  # other parameters: not reused
+    assert other.shape == (30, 8 * 49)
+    as_float = DeskewedGradients().transform(a.astype(np.float32))  # same values, other dtype
+    np.testing.assert_allclose(as_float, expected_a, atol=1e-6)
+
+
+def test_deskewed_gradients_memo_skips_results_over_its_size_limit(mnist_train, monkeypatch):
+    monkeypatch.setattr(features, "MEMO_MAX_BYTES", 100)
+    monkeypatch.setattr(features, "_memo", None)
+    DeskewedGradients().transform(mnist_train.images[:5])
+    assert features._memo is None
