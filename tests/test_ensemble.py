@@ -147,3 +147,12 @@ def test_fitted_model_pickles_without_derived_caches(fitted):
     assert "_blas" not in restored.named_estimators_["svc"][-1].__dict__
     assert "_sq" not in restored.named_estimators_["knn"][-1].__dict__
     np.testing.assert_array_equal(restored.predict(images[:50]), model.predict(images[:50]))
+
+
+def test_members_predict_small_and_large_batches_alike_and_svc_has_no_proba(fitted):
+    model, _, _, images, *_ = fitted
+    assert not hasattr(model.named_estimators_["svc"], "predict_proba")
+    for name, member in model.named_estimators_.items():
+        large = member.predict(images[:100])  # over SMALL_BATCH: multi-threaded path
+        small = np.concatenate([member.predict(images[i : i + 10]) for i in range(0, 100, 10)])
+        np.testing.assert_array_equal(small, large, err_msg=name)
