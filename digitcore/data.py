@@ -221,6 +221,7 @@ def _download_one(url: str, target: Path, sha256: str, progress: Progress | None
                 f"{url}: SHA-256 {digest.hexdigest()[:12]}... does not match the "
                 f"published {sha256[:12]}..."
             )
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the cache is ordinary files
         os.replace(tmp_name, target)
     finally:
         if os.path.exists(tmp_name):
