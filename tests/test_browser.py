@@ -54,9 +54,14 @@ def free_port() -> int:
 def app_url(
     small_model_info: store.ModelInfo, mnist_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ):
-    """``streamlit run app.py`` on a free port, pointed at a folder holding one small model."""
+    """``streamlit run app.py`` on a free port, pointed at a folder holding one small model.
+
+    ``DIGITCORE_E2E_MODEL=FILE`` runs the same tests against a saved model of your own (e.g.
+    one trained on all of MNIST), to measure the product as people get it.
+    """
     folder = tmp_path_factory.mktemp("browser-models")
-    for path in (small_model_info.path, store.metadata_path(small_model_info.path)):
+    chosen = Path(os.environ.get("DIGITCORE_E2E_MODEL") or small_model_info.path)
+    for path in (chosen, store.metadata_path(chosen)):
         shutil.copy(path, folder)
     port = free_port()
     log = open(tmp_path_factory.mktemp("streamlit") / "streamlit.log", "w+")  # noqa: SIM115
