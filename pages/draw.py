@@ -163,7 +163,7 @@ with st.container(key="prediction", border=True):
 
 if reading is not None and not reading.blank:
     names = _shared.member_names()
-    st.dataframe(votes_table(reading, names), width="stretch")
+    st.table(votes_table(reading, names))  # static HTML: nothing for the browser to load lazily
     st.image(
         [_shared.enlarge(d.image) for d in reading.digits],
         caption=[f"read as {d.digit}" for d in reading.digits],

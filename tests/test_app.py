@@ -130,7 +130,7 @@ def test_identify_reads_the_drawn_digit_with_every_models_vote(models, monkeypat
     click(at, "Identify")
     assert not at.exception
     assert re.search(r"\d+", prediction(at)).group() == "7"
-    votes = at.dataframe[0].value
+    votes = at.table[0].value
     assert list(votes.columns) == [
         "SVC", "k-nearest neighbours", "random forest", "ensemble", "agreement"
     ]  # fmt: skip
@@ -142,14 +142,14 @@ def test_a_number_is_read_left_to_right(models, monkeypatch):
     at, _ = draw_page(monkeypatch, number_drawing(4, 0, 3))
     click(at, "Identify")
     assert re.search(r"\d+", prediction(at)).group() == "403"
-    assert len(at.dataframe[0].value) == 3
+    assert len(at.table[0].value) == 3
 
 
 def test_identify_on_a_blank_canvas_says_draw_a_digit_first(models, monkeypatch):
     at, _ = draw_page(monkeypatch, render([]))  # black, as the canvas starts
     click(at, "Identify")
     assert "Draw a digit first" in prediction(at)
-    assert not at.dataframe
+    assert not at.table
 
 
 def test_identify_before_the_canvas_sent_anything_says_draw_a_digit_first(models, monkeypatch):
