@@ -226,33 +226,6 @@ class WithDiscriminants(TransformerMixin, BaseEstimator):
         return np.hstack([X, self.lda_.transform(X).astype(np.asarray(X).dtype)])
 
 
-class Deskew(TransformerMixin, BaseEstimator):
-    """Transformer form of :func:`deskew`: ``(n, 28, 28)`` in, ``(n, 28, 28)`` float32 out."""
-
-    def fit(self, X, y=None):
-        check_digits(X)
-        return self
-
-    def transform(self, X):
-        return deskew(X)
-
-
-class GradientHistograms(TransformerMixin, BaseEstimator):
-    """Transformer form of :func:`gradient_histograms`."""
-
-    def __init__(self, orientations: int = 12, cell: int = 4, sigma: float = 2.0):
-        self.orientations = orientations
-        self.cell = cell
-        self.sigma = sigma
-
-    def fit(self, X, y=None):
-        check_digits(X)
-        return self
-
-    def transform(self, X):
-        return gradient_histograms(X, self.orientations, self.cell, self.sigma)
-
-
 #: Largest result (bytes) the feature memo keeps: a 10k test set (23.5 MB), not a training set.
 MEMO_MAX_BYTES = 64 * 2**20
 
@@ -322,18 +295,3 @@ class DeskewedGradients(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         return deskewed_gradients(X, self.orientations, self.cell, self.sigma)
-
-
-class Pixels(TransformerMixin, BaseEstimator):
-    """Flatten ``(n, 28, 28)`` digits to ``(n, 784)`` float32 rows scaled by ``1 / scale``."""
-
-    def __init__(self, scale: float = 255.0):
-        self.scale = scale
-
-    def fit(self, X, y=None):
-        check_digits(X)
-        return self
-
-    def transform(self, X):
-        X = check_digits(X)
-        return X.reshape(len(X), -1).astype(np.float32) / np.float32(self.scale)
