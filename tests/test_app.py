@@ -204,6 +204,17 @@ def test_an_upload_that_is_not_an_image_is_explained(models, monkeypatch):
     assert "could not be read" in prediction(at)
 
 
+def test_an_upload_of_blank_paper_says_no_digit_was_found(models, monkeypatch):
+    at, _ = draw_page(monkeypatch, None)
+    at.segmented_control[0].set_value("Upload an image").run()
+    paper = io.BytesIO()
+    Image.new("RGB", (300, 200), (235, 230, 220)).save(paper, format="PNG")
+    at.file_uploader[0].set_value(("paper.png", paper.getvalue(), "image/png")).run()
+    assert not at.exception
+    assert "No digit found in that image" in prediction(at)
+    assert not re.search(r"\d", prediction(at))
+
+
 def test_a_tampered_model_is_explained_not_raised(small_model_info, tmp_path, monkeypatch):
     path = copy_model(small_model_info, tmp_path / "models")
     path.write_bytes(path.read_bytes()[:-100] + bytes(100))
