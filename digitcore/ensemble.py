@@ -4,6 +4,7 @@ random forest, each a Pipeline that takes MNIST-form digits ``(n, 28, 28)`` uint
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from functools import cache
@@ -103,9 +104,6 @@ class QuickSVC(SVC):
         check_is_fitted(self)
         if self.kernel != "rbf" or len(self.classes_) < 3 or self.break_ties:
             return super().predict(X)
-        if len(X) <= SMALL_BATCH:
-            with _one_thread():
-                return self._blas_predict(X)
         return self._blas_predict(X)
 
     def _blas_predict(self, X):
@@ -170,11 +168,9 @@ SVC_BLOCK = 1024
 
 
 class QuickNeighbours(KNeighborsClassifier):
-    """A :class:`KNeighborsClassifier` that answers a few digits fast, on one thread.
+    """A :class:`KNeighborsClassifier` that answers a few digits fast.
 
-    For a single drawing, OpenMP's thread start-up and spinning cost more than the search
-    itself, badly so on a busy machine (100 ms instead of 5 ms measured on 2 shared cores).
-    And for Euclidean brute-force search of a few digits, one numpy matrix-vector product and
+    For Euclidean brute-force search of a few digits, one numpy matrix-vector product and
     a partial sort beat scikit-learn's chunked search (1.3 ms instead of ~10 ms for one digit
     against 60k stored digits); the candidates' distances are then recomputed exactly.
     """
@@ -227,20 +223,8 @@ class QuickNeighbours(KNeighborsClassifier):
         state.pop("_sq", None)  # derived, rebuilt on first search
         return state
 
-    def predict_proba(self, X):
-        if len(X) > SMALL_BATCH:
-            return super().predict_proba(X)
-        with _one_thread():
-            return super().predict_proba(X)
 
-    def predict(self, X):
-        if len(X) > SMALL_BATCH:
-            return super().predict(X)
-        with _one_thread():
-            return super().predict(X)
-
-
-#: Batches up to this size are predicted single-threaded.
+#: Batches up to this size are predicted single-threaded (by :class:`QuickPipeline`).
 SMALL_BATCH = 32
 
 
@@ -250,9 +234,12 @@ def _threadpools() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def _one_thread():
-    """Limit OpenMP and BLAS to one thread (0.03 ms): for a few digits, waking a second
-    thread costs more than the work (6 ms per member's matrix product on 2 busy cores)."""
+def _threads_for(X) -> contextlib.AbstractContextManager:
+    """One OpenMP and BLAS thread for a small batch (0.03 ms to set), as many as usual otherwise:
+    for a few digits, waking a second thread costs more than the work (6 ms per member's matrix
+    product on 2 busy cores)."""
+    if len(X) > SMALL_BATCH:
+        return contextlib.nullcontext()
     return _threadpools().limit(limits=1)
 
 
@@ -268,16 +255,12 @@ class QuickPipeline(Pipeline):
     """
 
     def predict(self, X, **params):
-        if len(X) > SMALL_BATCH:
-            return super().predict(X, **params)
-        with _one_thread():
+        with _threads_for(X):
             return super().predict(X, **params)
 
     @available_if(_final_has("predict_proba"))
     def predict_proba(self, X, **params):
-        if len(X) > SMALL_BATCH:
-            return super().predict_proba(X, **params)
-        with _one_thread():
+        with _threads_for(X):
             return super().predict_proba(X, **params)
 
 
@@ -317,9 +300,8 @@ def build_ensemble(
         Fit it with :func:`train`, which also adds the SVC's virtual support vectors.
     """
     p = merge_params(params)
-    svc = QuickSVC(
-        cache_size=1000, **p["svc"]
-    )  # no predict_proba: Platt scaling would cost a 5-fold CV
+    # No predict_proba for the SVC: Platt scaling would cost a 5-fold CV at fit time.
+    svc = QuickSVC(cache_size=1000, **p["svc"])
     knn = QuickNeighbours(weights="distance", **p["knn"])
     # Half-size bootstrap samples: 100 trees on all 60k digits took 346 s to fit (2 busy cores).
     rf = QuickForest(max_samples=0.5, random_state=random_state, **p["rf"])
