@@ -232,8 +232,9 @@ def download_mnist(
     folder: str | Path | None = None,
     mirrors: Sequence[str] | None = None,
     progress: Progress | None = None,
+    names: Sequence[str] | None = None,
 ) -> Path:
-    """Download the four MNIST files into ``folder``, each checked against its SHA-256.
+    """Download the MNIST files into ``folder``, each checked against its SHA-256.
 
     Files already there with the right checksum are kept. Each file is tried on every
     mirror in turn; a dead mirror or a corrupt copy moves on to the next one.
@@ -246,11 +247,13 @@ def download_mnist(
         Base URLs; ``DIGITCORE_MNIST_URL`` (if set) and then :data:`MIRRORS` by default.
     progress : callable, optional
         ``progress(bytes_done, bytes_total_or_None, message)``.
+    names : sequence of str, optional
+        Which of :data:`FILES` to fetch; all four by default.
 
     Returns
     -------
     Path
-        The folder holding the four verified files.
+        The folder holding the verified files.
 
     Raises
     ------
@@ -261,7 +264,8 @@ def download_mnist(
     if mirrors is None:
         override = os.environ.get("DIGITCORE_MNIST_URL")
         mirrors = (override,) if override else MIRRORS
-    for name, sha256 in FILES.items():
+    for name in names or FILES:
+        sha256 = FILES[name]
         target = folder / name
         if target.is_file() and sha256_file(target) == sha256:
             continue
@@ -333,7 +337,7 @@ def load_mnist(
         return read_split(folder, split)
     try:
         if allow_download:
-            download_mnist(progress=progress)
+            download_mnist(progress=progress, names=SPLITS[split])  # only this split's files
         return read_split(cache_dir(), split)
     except DataError:
         train, test = load_offline_sample()

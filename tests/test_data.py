@@ -180,13 +180,17 @@ def test_download_that_only_finds_corrupt_files_fails_and_keeps_nothing(mirror, 
     assert not (cache / "t10k-images-idx3-ubyte.gz").exists()
 
 
-def test_mirror_url_comes_from_the_environment(mirror, tmp_path, monkeypatch):
+def test_mirror_url_comes_from_the_environment_and_a_split_fetches_its_files(
+    mirror, tmp_path, monkeypatch
+):
     _root, url = mirror
     monkeypatch.setenv("DIGITCORE_MNIST_URL", url)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("DIGITCORE_DATA", raising=False)
     test = data.load_mnist("test")
     assert len(test) == 10000 and str(tmp_path / "xdg") in test.source
+    cached = sorted(p.name for p in data.cache_dir().iterdir())
+    assert cached == sorted(data.SPLITS["test"])  # a split fetches only its own two files
 
 
 def test_without_network_the_offline_sample_is_used(tmp_path, monkeypatch):
