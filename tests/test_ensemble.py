@@ -69,13 +69,13 @@ def test_three_way_split_goes_to_the_svc_and_any_two_agreeing_members_win():
 
 def test_ensemble_beats_accuracy_floor_on_small_subset(fitted):
     _, _, _, _, labels, predicted, _ = fitted
-    # Measured 98.1% (3k train / 1k test, random_state 0); the floor leaves room for platforms.
+    # Measured 98.3% (3k train / 1k test, random_state 0); the floor leaves room for platforms.
     assert np.mean(predicted == labels) >= 0.965
 
 
-@pytest.mark.parametrize(("name", "floor"), [("svc", 0.965), ("knn", 0.93), ("rf", 0.95)])
+@pytest.mark.parametrize(("name", "floor"), [("svc", 0.965), ("knn", 0.96), ("rf", 0.93)])
 def test_each_member_beats_its_accuracy_floor_on_small_subset(fitted, name, floor):
-    # Measured on 3k train / 1k test: svc 98.5%, knn 95.9%, rf 97.1%.
+    # Measured on 3k train / 1k test: svc 98.5%, knn 98.6%, rf 95.5%.
     _, _, _, _, labels, _, members = fitted
     assert np.mean(members[name] == labels) >= floor
 
@@ -136,6 +136,16 @@ def test_quick_neighbours_small_batch_search_matches_scikit_learn(fitted):
         ref_dist, ref_ind = KNeighborsClassifier.kneighbors(knn[-1], X[i : i + 1])
         np.testing.assert_array_equal(ind, ref_ind)
         np.testing.assert_allclose(dist, ref_dist, rtol=1e-4)
+
+
+def test_knn_and_forest_share_one_fitted_front_end_that_survives_pickling(fitted):
+    import pickle
+
+    model, *_ = fitted
+    knn, rf = model.named_estimators_["knn"], model.named_estimators_["rf"]
+    assert knn[0] is rf[0] and knn[0] is not model.named_estimators_["svc"][0]
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.named_estimators_["knn"][0] is restored.named_estimators_["rf"][0]
 
 
 def test_fitted_model_pickles_without_derived_caches(fitted):
