@@ -25,7 +25,13 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
-from digitcore.features import DeskewedGradients, KernelDiscriminants, augment, to_float32
+from digitcore.features import (
+    DeskewedGradients,
+    KernelDiscriminants,
+    augment,
+    rbf_kernel_float32,
+    to_float32,
+)
 
 #: The members, in the order they vote, with their display names.
 MEMBERS: dict[str, str] = {"svc": "SVC", "knn": "k-nearest neighbours", "rf": "random forest"}
@@ -111,16 +117,10 @@ class QuickSVC(SVC):
         X = np.asarray(self._validate_for_predict(X), dtype=np.float32)
         sv, sq, w, b, first, second = self._blas_terms()
         votes = np.empty((len(X), len(self.classes_)), np.int32)
-        gamma = np.float32(self._gamma)
+        gamma = self._gamma
         for start in range(0, len(X), SVC_BLOCK):
             x = X[start : start + SVC_BLOCK]
-            k = x @ sv.T  # becomes the kernel in place, block by block, to save memory
-            k *= -2
-            k += sq
-            k += (x * x).sum(axis=1)[:, None]
-            np.maximum(k, 0, out=k)
-            k *= -gamma
-            np.exp(k, out=k)
+            k = rbf_kernel_float32(x, sv, sq, gamma)
             positive = (k @ w + b) > 0  # pair (i, j): positive votes i, otherwise j
             block = votes[start : start + SVC_BLOCK]
             block[:] = 0

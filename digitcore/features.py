@@ -12,7 +12,6 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import linalg, ndimage
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.metrics.pairwise import rbf_kernel
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -214,6 +213,28 @@ def to_float32(X: NDArray) -> NDArray[np.float32]:
     return np.asarray(X, dtype=np.float32)
 
 
+def rbf_kernel_float32(
+    X: NDArray[np.float32], Y: NDArray[np.float32], Y_sq: NDArray[np.float32], gamma: float
+) -> NDArray[np.float32]:
+    """``exp(-gamma ||x - y||^2)`` for every row pair, as one float32 matrix product.
+
+    scikit-learn's ``rbf_kernel`` computes float32 distances in float64 chunks: 3 ms for one
+    digit against 3000 landmarks, against 0.1 ms here. The results agree to float32 rounding
+    (tests compare both). ``Y_sq`` is ``(Y ** 2).sum(axis=1)``, computed once by the caller.
+
+    Returns
+    -------
+    ndarray of shape (len(X), len(Y)), float32
+    """
+    k = X @ Y.T  # becomes the kernel in place, to save memory
+    k *= -2
+    k += Y_sq
+    k += (X * X).sum(axis=1)[:, None]
+    np.maximum(k, 0, out=k)
+    k *= -np.float32(gamma)
+    return np.exp(k, out=k)
+
+
 class KernelDiscriminants(TransformerMixin, BaseEstimator):
     """Nonlinear discriminant axes: linear discriminant analysis in an RBF kernel's feature space.
 
@@ -264,6 +285,7 @@ class KernelDiscriminants(TransformerMixin, BaseEstimator):
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(f"expected at least 2 classes, got {n_classes}")
+        self.__dict__.pop("_landmark_sq", None)
         self.gamma_ = float(self.gamma_scale / (X.shape[1] * X.var()))
         # Landmarks and normalisation exactly as Nystroem chooses them.
         order = check_random_state(self.random_state).permutation(len(X))
@@ -299,8 +321,16 @@ class KernelDiscriminants(TransformerMixin, BaseEstimator):
         self.projection_ = normalization @ axes[:, ::-1].astype(np.float32)
         return self
 
-    def _kernel(self, X) -> NDArray[np.float32]:
-        return rbf_kernel(X, self.landmarks_, gamma=self.gamma_).astype(np.float32, copy=False)
+    def _kernel(self, X: NDArray[np.float32]) -> NDArray[np.float32]:
+        sq = self.__dict__.get("_landmark_sq")
+        if sq is None:
+            sq = self.__dict__["_landmark_sq"] = (self.landmarks_**2).sum(axis=1)
+        return rbf_kernel_float32(X, self.landmarks_, sq, self.gamma_)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_landmark_sq", None)  # derived, rebuilt on first use
+        return state
 
     def transform(self, X):
         check_is_fitted(self, "projection_")
