@@ -29,7 +29,7 @@ from digitcore.features import (
     DeskewedGradients,
     KernelDiscriminants,
     augment,
-    rbf_kernel_float32,
+    rbf_kernel_blas,
     to_float32,
 )
 
@@ -120,7 +120,7 @@ class QuickSVC(SVC):
         gamma = self._gamma
         for start in range(0, len(X), SVC_BLOCK):
             x = X[start : start + SVC_BLOCK]
-            k = rbf_kernel_float32(x, sv, sq, gamma)
+            k = rbf_kernel_blas(x, sv, sq, gamma)
             positive = (k @ w + b) > 0  # pair (i, j): positive votes i, otherwise j
             block = votes[start : start + SVC_BLOCK]
             block[:] = 0
