@@ -72,3 +72,16 @@ def test_save_leaves_no_temporary_files(saved, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [saved.path.name, store.metadata_path(saved.path).name]
     )
+
+
+def test_shipped_model_loads_with_the_pinned_libraries_and_reads_test_digits(mnist_test):
+    from pathlib import Path
+
+    shipped = store.latest(Path(__file__).resolve().parent.parent / "models")
+    assert shipped is not None, "the repository ships a full-MNIST model in models/"
+    model, meta = store.load(shipped)  # checks its SHA-256 and library versions
+    assert meta["n_train"] == 60000 and meta["scores"]["ensemble"] > max(
+        meta["scores"][name] for name in ("svc", "knn", "rf")
+    )
+    images, labels = mnist_test.images[:1000], mnist_test.labels[:1000]
+    assert np.mean(model.predict(images) == labels) >= 0.99
