@@ -286,7 +286,7 @@ class KernelDiscriminants(TransformerMixin, BaseEstimator):
         n_classes = len(self.classes_)
         if n_classes < 2:
             raise ValueError(f"expected at least 2 classes, got {n_classes}")
-        self.__dict__.pop("_landmark_sq", None)
+        self.__dict__.pop("_landmarks64", None)
         self.gamma_ = float(self.gamma_scale / (X.shape[1] * X.var()))
         # Landmarks and normalisation exactly as Nystroem chooses them.
         order = check_random_state(self.random_state).permutation(len(X))
@@ -324,16 +324,16 @@ class KernelDiscriminants(TransformerMixin, BaseEstimator):
 
     def _kernel(self, X: NDArray) -> NDArray[np.float32]:
         """Kernel rows of ``X`` against the landmarks: computed in float64, kept in float32."""
-        cached = self.__dict__.get("_landmark_sq")
+        cached = self.__dict__.get("_landmarks64")
         if cached is None:
             landmarks = self.landmarks_.astype(np.float64)
-            cached = self.__dict__["_landmark_sq"] = (landmarks, (landmarks**2).sum(axis=1))
+            cached = self.__dict__["_landmarks64"] = (landmarks, (landmarks**2).sum(axis=1))
         landmarks, sq = cached
         return rbf_kernel_blas(X.astype(np.float64), landmarks, sq, self.gamma_).astype(np.float32)
 
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_landmark_sq", None)  # derived, rebuilt on first use
+        state.pop("_landmarks64", None)  # derived, rebuilt on first use
         return state
 
     def transform(self, X):
@@ -344,13 +344,13 @@ class KernelDiscriminants(TransformerMixin, BaseEstimator):
                 f"expected {self.landmarks_.shape[1]} features per digit, got shape {X.shape}"
             )
         out = np.empty((len(X), self.projection_.shape[1]), np.float32)
-        for start in range(0, len(X), KERNEL_BLOCK):  # a 10k x 3000 kernel would be 120 MB
+        for start in range(0, len(X), KERNEL_BLOCK):  # a 10k x 3000 kernel would be 240 MB
             block = X[start : start + KERNEL_BLOCK]
             out[start : start + KERNEL_BLOCK] = self._kernel(block) @ self.projection_
         return out
 
 
-#: Digits per block in :meth:`KernelDiscriminants.transform` (a 1024 x 3000 float32 kernel, 12 MB).
+#: Digits per block in :meth:`KernelDiscriminants.transform` (a 1024 x 3000 float64 kernel, 24 MB).
 KERNEL_BLOCK = 1024
 
 

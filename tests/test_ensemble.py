@@ -156,6 +156,7 @@ def test_fitted_model_pickles_without_derived_caches(fitted):
     restored = pickle.loads(pickle.dumps(model))
     assert "_blas" not in restored.named_estimators_["svc"][-1].__dict__
     assert "_sq" not in restored.named_estimators_["knn"][-1].__dict__
+    assert "_landmarks64" not in restored.named_estimators_["knn"][0][-1].__dict__
     np.testing.assert_array_equal(restored.predict(images[:50]), model.predict(images[:50]))
 
 
