@@ -117,3 +117,87 @@ def evaluate(model: Any, images: NDArray[np.uint8], labels: NDArray[np.integer])
         },
         predictions=predictions,
     )
+
+
+def per_digit(confusion: NDArray[np.integer]) -> dict[str, NDArray]:
+    """Precision, recall and number of test digits for each digit, from a confusion matrix.
+
+    Parameters
+    ----------
+    confusion : ndarray of shape (10, 10)
+        Rows are the true digit, columns the prediction (as in :class:`Report`).
+
+    Returns
+    -------
+    dict
+        ``"precision"``, ``"recall"`` (0 where a digit was never read / never present) and
+        ``"test digits"``, each an ndarray of shape (10,).
+    """
+    right = np.diag(confusion)
+    return {
+        "precision": right / np.maximum(confusion.sum(axis=0), 1),
+        "recall": right / np.maximum(confusion.sum(axis=1), 1),
+        "test digits": confusion.sum(axis=1),
+    }
+
+
+@dataclass
+class VoteEffect:
+    """How the vote compares with each member, from :func:`vote_effect`.
+
+    Attributes
+    ----------
+    disagreed : ndarray of int
+        Indices of the digits on which the members did not all give the same answer.
+    vote_right : int
+        How many of those the ensemble read right.
+    fixed, broken : dict
+        By member name: digits that member got wrong and the vote right, and digits that
+        member got right and the vote wrong. The vote beats a member where fixed > broken.
+    agreement : ndarray of shape (m, m)
+        Share of digits on which members i and j (in ``members`` order) answer alike.
+    members : list of str
+    """
+
+    disagreed: NDArray[np.intp]
+    vote_right: int
+    fixed: dict[str, int]
+    broken: dict[str, int]
+    agreement: NDArray[np.float64]
+    members: list[str]
+
+
+def vote_effect(report: Report, labels: NDArray[np.integer]) -> VoteEffect:
+    """Measure where the members disagree and what the vote gains and loses against each.
+
+    Parameters
+    ----------
+    report : Report
+        From :func:`evaluate` on these ``labels``.
+    labels : ndarray of shape (n,)
+
+    Returns
+    -------
+    VoteEffect
+    """
+    labels = np.asarray(labels)
+    if len(labels) != report.n:
+        raise ValueError(f"expected {report.n} labels (one per scored digit), got {len(labels)}")
+    members = [name for name in report.predictions if name != "ensemble"]
+    vote_ok = report.predictions["ensemble"] == labels
+    votes = np.stack([report.predictions[name] for name in members], axis=1)
+    disagreed = np.flatnonzero((votes != votes[:, :1]).any(axis=1))
+    right = {name: report.predictions[name] == labels for name in members}
+    return VoteEffect(
+        disagreed=disagreed,
+        vote_right=int(vote_ok[disagreed].sum()),
+        fixed={name: int((~ok & vote_ok).sum()) for name, ok in right.items()},
+        broken={name: int((ok & ~vote_ok).sum()) for name, ok in right.items()},
+        agreement=np.array(
+            [
+                [float(np.mean(votes[:, i] == votes[:, j])) for j in range(len(members))]
+                for i in range(len(members))
+            ]
+        ),
+        members=members,
+    )

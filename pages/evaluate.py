@@ -80,15 +80,7 @@ def confusion_chart(confusion: np.ndarray) -> alt.Chart:
 
 
 def per_digit(confusion: np.ndarray) -> pd.DataFrame:
-    right = np.diag(confusion)
-    return pd.DataFrame(
-        {
-            "precision": right / np.maximum(confusion.sum(axis=0), 1),
-            "recall": right / np.maximum(confusion.sum(axis=1), 1),
-            "test digits": confusion.sum(axis=1),
-        },
-        index=pd.Index(range(10), name="digit"),
-    )
+    return pd.DataFrame(evaluation.per_digit(confusion), index=pd.Index(range(10), name="digit"))
 
 
 def gallery(images, captions) -> None:
@@ -112,7 +104,6 @@ except Exception as exc:  # no data, or a model that cannot predict: explain and
     st.stop()
 report, labels, images = scored["report"], scored["labels"], scored["images"]
 names = _shared.member_names()
-members = [name for name in report.accuracy if name != "ensemble"]
 st.caption(f"{report.n:,} test digits from {scored['source']}.")
 
 st.subheader("Accuracy")
@@ -142,24 +133,30 @@ gallery(
 )
 
 st.subheader("Where the models disagree")
-votes = np.stack([report.predictions[name] for name in members], axis=1)
-split = np.flatnonzero((votes != votes[:, :1]).any(axis=1))
-right = report.predictions["ensemble"][split] == labels[split]
+effect = evaluation.vote_effect(report, labels)
+members = effect.members
 st.write(
-    f"The members disagree on **{len(split):,}** test digits ({len(split) / report.n:.1%}); "
-    f"the ensemble's vote is right on {int(right.sum()):,} of them."
+    f"The members disagree on **{len(effect.disagreed):,}** test digits "
+    f"({len(effect.disagreed) / report.n:.1%}); the ensemble's vote is right on "
+    f"{effect.vote_right:,} of them."
+)
+st.caption("Against each model, the vote fixes some of its mistakes and makes some new ones:")
+st.dataframe(
+    pd.DataFrame(
+        {
+            "its mistakes the vote fixes": [effect.fixed[m] for m in members],
+            "new mistakes of the vote": [effect.broken[m] for m in members],
+            "net digits gained": [effect.fixed[m] - effect.broken[m] for m in members],
+        },
+        index=[names[m] for m in members],
+    )
 )
 pairs = pd.DataFrame(
-    [
-        [float(np.mean(report.predictions[a] == report.predictions[b])) for b in members]
-        for a in members
-    ],
-    index=[names[m] for m in members],
-    columns=[names[m] for m in members],
+    effect.agreement, index=[names[m] for m in members], columns=[names[m] for m in members]
 )
 st.caption("How often two members give the same answer:")
 st.dataframe(pairs.style.format("{:.1%}"))
-shown = split[:GALLERY]
+shown = effect.disagreed[:GALLERY]
 gallery(
     images[shown],
     [

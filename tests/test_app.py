@@ -260,6 +260,14 @@ def test_evaluate_page_shows_scores_confusion_and_mistakes(models, monkeypatch):
     assert list(scores.columns) == ["precision", "recall", "test digits"]
     assert scores["test digits"].sum() == 2000
     assert "The members disagree on" in at.markdown[-1].value
+    effect = at.dataframe[4].value  # after the four per-digit tables
+    assert list(effect.columns) == [
+        "its mistakes the vote fixes",
+        "new mistakes of the vote",
+        "net digits gained",
+    ]
+    assert list(effect.index) == ["SVC", "k-nearest neighbours", "random forest"]
+    assert (effect["net digits gained"] == effect.iloc[:, 0] - effect.iloc[:, 1]).all()
     misread = at.image[0].captions
     assert misread and all(re.fullmatch(r"true \d, read \d", c) for c in misread)
 

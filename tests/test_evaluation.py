@@ -47,3 +47,47 @@ def test_json_report_has_the_documented_shape(small_model, mnist_test):
 def test_wrong_shape_is_refused_with_what_arrived(small_model):
     with pytest.raises(ValueError, match=r"got images \(3, 784\) and 3 labels"):
         evaluation.evaluate(small_model, np.zeros((3, 784), np.uint8), np.zeros(3))
+
+
+def test_per_digit_scores_come_from_the_confusion_rows_and_columns():
+    confusion = np.zeros((10, 10), dtype=np.int64)
+    confusion[1, 1], confusion[1, 7], confusion[7, 7] = 8, 2, 5  # two 1s read as 7
+    scores = evaluation.per_digit(confusion)
+    assert scores["recall"][1] == pytest.approx(0.8) and scores["recall"][7] == 1.0
+    assert scores["precision"][7] == pytest.approx(5 / 7) and scores["precision"][1] == 1.0
+    assert scores["test digits"].tolist() == [0, 10, 0, 0, 0, 0, 0, 5, 0, 0]
+    assert scores["precision"][3] == 0 and scores["recall"][3] == 0  # never seen: no 0/0
+
+
+def _report(predictions: dict[str, list[int]]) -> evaluation.Report:
+    n = len(predictions["ensemble"])
+    return evaluation.Report(n, {}, {}, {k: np.array(v) for k, v in predictions.items()})
+
+
+def test_vote_effect_counts_what_the_vote_fixes_and_breaks_for_each_member():
+    labels = np.array([0, 1, 2, 3, 4, 5, 6])
+    report = _report(
+        {
+            "svc": [0, 1, 2, 3, 9, 9, 6],
+            "knn": [0, 1, 7, 3, 4, 9, 5],
+            "rf": [0, 8, 2, 3, 4, 9, 5],
+            "ensemble": [0, 1, 2, 3, 4, 9, 5],
+        }
+    )
+    effect = evaluation.vote_effect(report, labels)
+    assert effect.members == ["svc", "knn", "rf"]
+    assert effect.disagreed.tolist() == [1, 2, 4, 6] and effect.vote_right == 3
+    assert effect.fixed == {"svc": 1, "knn": 1, "rf": 1}
+    assert effect.broken == {"svc": 1, "knn": 0, "rf": 0}
+    assert effect.agreement[0, 1] == pytest.approx(4 / 7) and effect.agreement[1, 1] == 1.0
+    with pytest.raises(ValueError, match="expected 7 labels"):
+        evaluation.vote_effect(report, labels[:3])
+
+
+def test_vote_effect_net_gain_is_the_accuracy_difference(small_model, mnist_test):
+    images, labels = mnist_test.images[:300], mnist_test.labels[:300]
+    report = evaluation.evaluate(small_model, images, labels)
+    effect = evaluation.vote_effect(report, labels)
+    for name in effect.members:
+        net = effect.fixed[name] - effect.broken[name]
+        assert net == round((report.accuracy["ensemble"] - report.accuracy[name]) * 300)
