@@ -36,9 +36,18 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def flatten(images: np.ndarray) -> np.ndarray:
+    """The tutorial's input: ``(n, 28, 28)`` uint8 digits as ``(n, 784)`` float32 rows in 0-1.
+
+    Module-level so the pickled tutorial model can be loaded by the predicting subprocess.
+    """
+    images = np.asarray(images)
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0
+
+
 def build(recipe: str):
     """The unfitted VotingClassifier of ``recipe``."""
-    from digitcore.ensemble import build_ensemble, flatten
+    from digitcore.ensemble import build_ensemble
 
     if recipe == "ours":
         return build_ensemble(random_state=0)
