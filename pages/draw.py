@@ -62,7 +62,7 @@ def describe(reading) -> str:
     """How much the models agree, in words (no figures: the number must be the only digits)."""
     if len(reading.digits) == 1:
         return AGREEMENT[reading.digits[0].agreement].capitalize() + "."
-    split = [i for i, d in enumerate(reading.digits) if d.agreement < 3]
+    split = [i for i, d in enumerate(reading.digits) if not d.unanimous]
     if not split:
         return "All three models agree on every digit."
     where = ", ".join(ORDINALS[i] if i < len(ORDINALS) else "a later" for i in split)
@@ -131,7 +131,7 @@ else:
     hint = "Upload an image of one or more handwritten digits."
     blank = "No digit found in that image: try a closer, sharper photo of dark ink on paper."
 
-key = fingerprint(image)
+key = (str(info.path), fingerprint(image))  # another model must read the drawing again
 error = None
 if state.reading is None or state.reading[0] != key:
     if requested and image is not None:

@@ -80,13 +80,12 @@ if submitted:
         st.stop()
     finally:
         lock.release()
-    _shared.get_model.clear()  # every session picks the new newest model on its next run
     st.session_state.model_path = _shared.NEWEST
     st.session_state.trained = (info, progress.lines)
     st.rerun()  # the sidebar and the list of saved models now show the new model
 
 if "trained" in st.session_state:
-    info, lines = st.session_state.trained
+    info, lines = st.session_state.pop("trained")  # said once, right after training
     names = _shared.member_names()
     meta = info.metadata
     st.success(f"Saved **{info.name}**; it is now the newest model, used by everyone by default.")

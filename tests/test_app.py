@@ -239,6 +239,32 @@ def test_the_sidebar_picks_a_saved_model_for_this_session(models, small_model_in
     assert "1,234 digits" in at.sidebar.caption[0].value
 
 
+def test_switching_models_does_not_keep_the_other_models_reading(
+    models, small_model_info, monkeypatch
+):
+    older = models / "ensemble-older.joblib"
+    shutil.copy(small_model_info.path, older)
+    meta = {**small_model_info.metadata, "created": "2000-01-01T00:00:00+00:00"}
+    store.metadata_path(older).write_text(__import__("json").dumps(meta))
+    from digitcore import recognize as recognize_module
+
+    read = recognize_module.recognize
+    calls = []
+    monkeypatch.setattr(
+        recognize_module,
+        "recognize",
+        lambda model, image: calls.append(model) or read(model, image),
+    )
+    at, _ = draw_page(monkeypatch, number_drawing(7))
+    click(at, "Identify")
+    assert "7" in prediction(at) and len(calls) == 1
+    at.sidebar.selectbox[0].select(str(older)).run()
+    assert not at.exception
+    # The drawing is read again by the model now chosen, not shown with the other one's answer.
+    assert len(calls) == 2 and calls[1] is not calls[0]
+    assert "7" in prediction(at)
+
+
 def test_evaluate_page_shows_scores_confusion_and_mistakes(models, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=120)
     at.switch_page("pages/evaluate.py").run()
@@ -267,7 +293,13 @@ def test_evaluate_page_shows_scores_confusion_and_mistakes(models, monkeypatch):
         "net digits gained",
     ]
     assert list(effect.index) == ["SVC", "k-nearest neighbours", "random forest"]
-    assert (effect["net digits gained"] == effect.iloc[:, 0] - effect.iloc[:, 1]).all()
+    # Net gain against a member = digits the ensemble reads right minus digits that member does,
+    # counted independently from each model's per-digit recall table.
+    right = [
+        (at.dataframe[i].value["recall"] * at.dataframe[i].value["test digits"]).sum()
+        for i in range(4)
+    ]
+    assert effect["net digits gained"].tolist() == [round(right[3] - r) for r in right[:3]]
     misread = at.image[0].captions
     assert misread and all(re.fullmatch(r"true \d, read \d", c) for c in misread)
 
