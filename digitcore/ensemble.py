@@ -26,9 +26,11 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
 from digitcore.features import (
+    MEMO_MAX_BYTES,
     DeskewedGradients,
     KernelDiscriminants,
     augment,
+    content_key,
     rbf_kernel_blas,
     to_float32,
 )
@@ -75,7 +77,43 @@ def gradient_features(random_state: int = 0, kernel_discriminants: bool = False)
     ]
     if kernel_discriminants:
         steps.append(("discriminants", KernelDiscriminants(random_state=random_state)))
+        return SharedFrontEnd(steps)
     return Pipeline(steps)
+
+
+class SharedFrontEnd(Pipeline):
+    """A front end shared by several members (the same object in their pipelines): it
+    remembers its last output, so the second member reuses the first one's features.
+
+    ``VotingClassifier.predict`` and :func:`digitcore.recognize.read_digits` hand each member
+    the same digits; without this, PCA and the kernel discriminants ran once per member. The
+    memo is keyed by the input's content (as :func:`~digitcore.features.deskewed_gradients`'),
+    holds at most :data:`~digitcore.features.MEMO_MAX_BYTES`, is read-only, and is not pickled.
+    """
+
+    def transform(self, X, **params):
+        key = content_key(np.asarray(X))
+        last = self.__dict__.get("_last")  # one read: another thread may replace it
+        if last is not None and last[0] == key:
+            return last[1]
+        out = super().transform(X, **params)
+        out.flags.writeable = False
+        if out.nbytes <= MEMO_MAX_BYTES:
+            self.__dict__["_last"] = (key, out)
+        return out
+
+    def fit(self, X, y=None, **params):
+        self.__dict__.pop("_last", None)
+        return super().fit(X, y, **params)
+
+    def fit_transform(self, X, y=None, **params):
+        self.__dict__.pop("_last", None)
+        return super().fit_transform(X, y, **params)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_last", None)  # derived from the last input, not part of the model
+        return state
 
 
 class QuickForest(RandomForestClassifier):

@@ -362,7 +362,7 @@ MEMO_MAX_BYTES = 64 * 2**20
 _memo: tuple[tuple, NDArray[np.float32]] | None = None
 
 
-def _memo_key(images: NDArray, params: tuple) -> tuple:
+def content_key(images: NDArray, params: tuple = ()) -> tuple:
     """A key identifying ``images`` by content (BLAKE2b of its bytes), dtype, shape and params."""
     data = np.ascontiguousarray(images)
     digest = hashlib.blake2b(data.view(np.uint8).reshape(-1), digest_size=16).digest()
@@ -392,7 +392,7 @@ def deskewed_gradients(
     """
     global _memo
     images = check_digits(images)
-    key = _memo_key(images, (int(orientations), int(cell), float(sigma)))
+    key = content_key(images, (int(orientations), int(cell), float(sigma)))
     memo = _memo  # one read: another thread may swap it meanwhile
     if memo is not None and memo[0] == key:
         return memo[1]

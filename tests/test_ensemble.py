@@ -148,6 +148,28 @@ def test_knn_and_forest_share_one_fitted_front_end_that_survives_pickling(fitted
     assert restored.named_estimators_["knn"][0] is restored.named_estimators_["rf"][0]
 
 
+def test_the_shared_front_end_runs_once_for_both_of_its_members(fitted, monkeypatch):
+    from digitcore.features import KernelDiscriminants
+
+    model, _, _, images, *_ = fitted
+    calls = []
+    transform = KernelDiscriminants.transform
+    monkeypatch.setattr(
+        KernelDiscriminants, "transform", lambda self, X: calls.append(len(X)) or transform(self, X)
+    )
+    batch = images[100:140].copy()  # digits no earlier test has read
+    expected = [m.predict(batch) for m in model.named_estimators_.values()]
+    assert calls == [40]  # knn computed it, the forest reused it
+    model.predict(batch)
+    assert calls == [40]
+    batch[0, 14, 14] ^= 1  # other content: computed again
+    model.predict(batch)
+    assert calls == [40, 40]
+    again = [m.predict(batch[1:]) for m in model.named_estimators_.values()]
+    for before, after in zip(expected, again, strict=True):
+        np.testing.assert_array_equal(before[1:], after)
+
+
 def test_fitted_model_pickles_without_derived_caches(fitted):
     import pickle
 
@@ -157,6 +179,7 @@ def test_fitted_model_pickles_without_derived_caches(fitted):
     assert "_blas" not in restored.named_estimators_["svc"][-1].__dict__
     assert "_sq" not in restored.named_estimators_["knn"][-1].__dict__
     assert "_landmarks64" not in restored.named_estimators_["knn"][0][-1].__dict__
+    assert "_last" not in restored.named_estimators_["knn"][0].__dict__
     np.testing.assert_array_equal(restored.predict(images[:50]), model.predict(images[:50]))
 
 
