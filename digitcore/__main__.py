@@ -14,7 +14,6 @@ from typing import Any
 from digitcore import data, ensemble, evaluation, store
 
 EXIT_ERROR = 1
-EXIT_USAGE = 2
 
 
 class CommandError(Exception):

@@ -146,11 +146,8 @@ def read_idx(path: str | Path) -> NDArray[np.uint8]:
 
 def sha256_file(path: str | Path) -> str:
     """Return the hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _find(folder: Path, name: str) -> Path:

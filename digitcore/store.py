@@ -8,6 +8,7 @@ match the ones running now.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import platform
@@ -20,6 +21,8 @@ from typing import Any
 import joblib
 import numpy
 import sklearn
+
+from digitcore.data import sha256_file
 
 FORMAT = 1
 #: Libraries whose version must match for a pickle to load safely and predict the same.
@@ -51,14 +54,6 @@ def models_dir() -> Path:
 def metadata_path(path: str | Path) -> Path:
     """The JSON metadata file that belongs to a model file."""
     return Path(path).with_suffix(".json")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _write_atomic(path: Path, write) -> None:
@@ -104,7 +99,7 @@ def save(model: Any, metadata: dict[str, Any], folder: str | Path | None = None)
         "libraries": {**LIBRARIES, "python": platform.python_version()},
         "file": path.name,
         "file_bytes": path.stat().st_size,
-        "sha256": _sha256(path),
+        "sha256": sha256_file(path),
     }
     text = json.dumps(meta, indent=2, sort_keys=True)
     _write_atomic(metadata_path(path), lambda tmp: Path(tmp).write_text(text))
@@ -158,7 +153,12 @@ def load(path: str | Path) -> tuple[Any, dict[str, Any]]:
     """
     path = Path(path)
     meta = read_metadata(path)
-    actual = _sha256(path)
+    # Hash and unpickle the same bytes, read once: a file swapped in between cannot slip through.
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{path}: could not be read ({exc})") from None
+    actual = hashlib.sha256(raw).hexdigest()
     if actual != meta["sha256"]:
         raise ModelError(
             f"{path}: SHA-256 {actual[:12]}... does not match the {meta['sha256'][:12]}... "
@@ -175,7 +175,7 @@ def load(path: str | Path) -> tuple[Any, dict[str, Any]]:
             f"{path}: saved with {', '.join(wrong)}; retrain it with the installed libraries"
         )
     try:
-        model = joblib.load(path)
+        model = joblib.load(io.BytesIO(raw))
     except Exception as exc:  # a hash-checked file should load; say so if it does not
         raise ModelError(f"{path}: could not be loaded ({type(exc).__name__}: {exc})") from None
     return model, meta
