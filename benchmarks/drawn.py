@@ -7,8 +7,8 @@ height, white on black, black on white and ink on a transparent canvas.
 
 * tutorial: whole canvas -> grayscale (alpha if the canvas is transparent) -> invert if the
   background is light -> resize to 28x28 -> one prediction per canvas.
-* ours: :func:`digitcore.images.canvas_to_gray` -> :func:`digitcore.preprocess.segment` ->
-  one prediction per digit found, left to right; no digit found = blank.
+* ours: :func:`digitcore.recognize.recognize`, the app's one reading path (canvas to gray,
+  segment, each member's vote, the tally); no digit found = blank.
 
 Run::
 
@@ -31,8 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digitcore import synthetic
 from digitcore.data import load_mnist
-from digitcore.images import canvas_to_gray
-from digitcore.preprocess import segment
+from digitcore.recognize import recognize
 
 
 def tutorial_preprocess(rgba: np.ndarray) -> np.ndarray:
@@ -46,13 +45,11 @@ def tutorial_preprocess(rgba: np.ndarray) -> np.ndarray:
 
 
 def read_ours(model, canvases: np.ndarray) -> tuple[list[str], float]:
-    """Segment every canvas, predict all digits in one batch; returns strings and ms/canvas."""
+    """Read every canvas as the app does (:func:`digitcore.recognize.recognize`); returns the
+    strings read and ms per canvas."""
     start = time.perf_counter()
-    found = [segment(canvas_to_gray(c)) for c in canvases]
-    ms = (time.perf_counter() - start) * 1000 / len(canvases)
-    images = [d.image for digits in found for d in digits]
-    preds = iter(model.predict(np.stack(images)) if images else [])
-    return ["".join(str(int(next(preds))) for _ in digits) for digits in found], ms
+    texts = [recognize(model, c).text for c in canvases]
+    return texts, (time.perf_counter() - start) * 1000 / len(canvases)
 
 
 def read_tutorial(model, canvases: np.ndarray) -> list[str]:
@@ -68,7 +65,7 @@ def get_model(args: argparse.Namespace):
         model, meta = load(args.model)
         return (
             model,
-            f"{args.model} ({meta.get('n_train', meta.get('train_size', '?'))} training images)",
+            f"{args.model} ({meta.get('n_train', '?')} training images)",
         )
     from digitcore.ensemble import build_ensemble, train
 
