@@ -33,8 +33,8 @@ def test_test_split_has_the_published_shape_and_label_counts(mnist_test):
 
 def test_train_split_checksums_match_the_published_ones(mnist_train):
     assert len(mnist_train) == 60000
-    for name, sha in mnist_train.checksums.items():
-        assert data.FILES[name] == sha
+    # Every file of the split, and only those, with its published hash (an empty dict fails).
+    assert mnist_train.checksums == {name: data.FILES[name] for name in data.SPLITS["train"]}
 
 
 def test_uncompressed_idx_reads_the_same_as_gzipped(tmp_path):
