@@ -23,6 +23,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from scipy import ndimage as ndi
 from skimage.filters import threshold_otsu
 
+from digitcore.errors import ImageError
+
 #: Refuse files bigger than this many bytes.
 MAX_BYTES = 20 * 1024 * 1024
 #: Refuse images with more pixels than this (decompression bombs), before decoding them.
@@ -31,10 +33,6 @@ MAX_PIXELS = 60_000_000
 WORK_SIDE = 1024
 #: Ink weaker than this (0-255 colour distance) is never ink: paper grain, JPEG ringing.
 MIN_CONTRAST = 40
-
-
-class ImageError(ValueError):
-    """An input image is not what was expected (not an image, wrong shape, too big)."""
 
 
 def canvas_to_gray(rgba: NDArray) -> NDArray[np.uint8]:
@@ -66,13 +64,7 @@ def canvas_to_gray(rgba: NDArray) -> NDArray[np.uint8]:
         arr = np.clip(arr * 255.0 if arr.max() <= 1.0 else arr, 0, 255).astype(np.uint8)
     elif arr.dtype != np.uint8:
         arr = np.clip(arr, 0, 255).astype(np.uint8)
-    if arr.ndim == 3 and arr.shape[2] == 4:
-        alpha = arr[..., 3]
-        # A transparent canvas: the strokes are wherever something was painted, whatever colour.
-        if np.median(_border(alpha)) < 128:
-            return _stretch(alpha)
-        arr = arr[..., :3]
-    return _stretch(_colour_distance(arr))
+    return _stretch(_ink(arr))
 
 
 def read_image(source: str | Path | bytes) -> NDArray[np.uint8]:
@@ -115,9 +107,7 @@ def read_image(source: str | Path | bytes) -> NDArray[np.uint8]:
         raise ImageError(f"{name}: not an image file (PIL could not identify it)") from exc
     except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"{name}: corrupt or truncated image ({exc})") from exc
-    if arr.shape[2] == 4 and np.median(_border(arr[..., 3])) < 128:
-        return _clean(arr[..., 3].astype(np.float32))  # a transparent PNG: alpha is the ink
-    return _clean(_colour_distance(arr[..., :3]).astype(np.float32))
+    return _clean(_ink(arr).astype(np.float32))
 
 
 def _load_bytes(source: str | Path | bytes) -> tuple[str, bytes]:
@@ -154,6 +144,17 @@ def _to_rgb_or_rgba(im: Image.Image) -> Image.Image:
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         return im.convert("RGBA")
     return im.convert("RGB")
+
+
+def _ink(arr: NDArray[np.uint8]) -> NDArray:
+    """Raw ink of a gray, RGB or RGBA array: the alpha channel when the background is
+    transparent (strokes wherever something was painted, whatever colour), else each pixel's
+    colour distance from the background."""
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        if np.median(_border(arr[..., 3])) < 128:
+            return arr[..., 3]
+        arr = arr[..., :3]
+    return _colour_distance(arr)
 
 
 def _border(a: NDArray) -> NDArray:

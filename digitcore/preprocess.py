@@ -42,6 +42,8 @@ from PIL import Image
 from scipy import ndimage as ndi
 from skimage.morphology import skeletonize
 
+from digitcore.errors import ImageError
+
 INK = 96  #: ink threshold, of 255
 WORK = 60  #: working size (longer side, px) for stroke normalisation
 STROKE = 0.13  #: redrawn stroke width as a fraction of the digit's longer side
@@ -100,10 +102,10 @@ def to_mnist(gray_crop: NDArray, normalize_stroke: bool = True) -> NDArray[np.ui
     mask = g >= INK
     if not mask.any():
         return np.zeros((28, 28), np.uint8)
-    g = g[_bbox(mask)] / 255.0
+    g = g[ink_box(mask)] / 255.0
     if normalize_stroke:
         g = _restroke(g)
-        g = g[_bbox(g > 0.05)]
+        g = g[ink_box(g > 0.05)]
     h, w = g.shape
     scale = 20.0 / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -129,7 +131,7 @@ def segment(gray: NDArray) -> list[Digit]:
     """
     gray = np.asarray(gray)
     if gray.ndim != 2:
-        raise ValueError(f"expected a 2-D ink map of shape (H, W); got shape {gray.shape}")
+        raise ImageError(f"expected a 2-D ink map of shape (H, W); got shape {gray.shape}")
     height = gray.shape[0]
     labels, _ = ndi.label(gray >= INK, structure=_EIGHT)
     boxes = []  # [x0, x1, y0, y1, [labels], longest side of a component]
@@ -173,7 +175,8 @@ def segment(gray: NDArray) -> list[Digit]:
     return digits
 
 
-def _bbox(mask: NDArray[np.bool_]) -> tuple[slice, slice]:
+def ink_box(mask: NDArray[np.bool_]) -> tuple[slice, slice]:
+    """The rows and columns of the smallest box holding every set pixel of a non-empty mask."""
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
@@ -196,7 +199,25 @@ def _restroke(g: NDArray[np.float32]) -> NDArray[np.float32]:
     width = 2.0 * float(np.mean(ndi.distance_transform_edt(ink)[skel]))
     if KEEP[0] * 2 * radius <= width <= KEEP[1] * 2 * radius:
         return np.pad(work, pad)  # already MNIST-like: keep the writer's own stroke shape
-    dist = ndi.distance_transform_edt(~skel)
+    return paint(skel, radius)
+
+
+def paint(skeleton: NDArray[np.bool_], radius: float) -> NDArray[np.float32]:
+    """Draw a one-pixel line with a round brush of ``radius``, anti-aliased.
+
+    Parameters
+    ----------
+    skeleton : ndarray of shape (h, w), dtype bool
+        The line (e.g. a skeleton); it should lie at least ``radius + 1`` pixels from the edge.
+    radius : float
+        Brush radius in pixels.
+
+    Returns
+    -------
+    ndarray of shape (h, w), dtype float32
+        Coverage 0-1: 1 within ``radius - 0.5`` of the line, falling to 0 at ``radius + 0.5``.
+    """
+    dist = ndi.distance_transform_edt(~skeleton)
     return np.clip(radius + 0.5 - dist, 0.0, 1.0).astype(np.float32)
 
 

@@ -15,6 +15,9 @@ from numpy.typing import NDArray
 from scipy import ndimage as ndi
 from skimage.morphology import skeletonize
 
+from digitcore.errors import ParamError
+from digitcore.preprocess import ink_box, paint
+
 #: How the canvas looks: stroke colour on background (RGBA).
 POLARITIES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "white_on_black": ((255, 255, 255, 255), (0, 0, 0, 255)),
@@ -24,7 +27,7 @@ POLARITIES: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
 
 
 def stroke_alpha(
-    mnist_digit: NDArray[np.uint8], height_px: int, brush_px: float
+    mnist_digit: NDArray[np.uint8], *, height_px: int, brush_px: float
 ) -> NDArray[np.float32]:
     """Redraw an MNIST digit at ``height_px`` tall with a round brush ``brush_px`` wide.
 
@@ -42,23 +45,21 @@ def stroke_alpha(
         Coverage 0-1 of the painted digit, cropped to its strokes.
     """
     d = np.asarray(mnist_digit, np.float32) / 255.0
-    rows = np.flatnonzero(d.max(axis=1) > 0.5)
-    cols = np.flatnonzero(d.max(axis=0) > 0.5)
-    d = d[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    d = d[ink_box(d > 0.5)]
     pad = int(np.ceil(brush_px / 2)) + 2
     scale = height_px / d.shape[0]
     for _ in range(2):  # the centre line is shorter than the digit: rescale once to fit it
         skel = skeletonize(np.pad(ndi.zoom(d, scale, order=1) > 0.5, pad))
         rows = np.flatnonzero(skel.any(axis=1))
         scale *= height_px / max(1, rows[-1] - rows[0] + 1) if rows.size else 1.0
-    dist = ndi.distance_transform_edt(~skel)
-    alpha = np.clip(brush_px / 2 + 0.5 - dist, 0.0, 1.0).astype(np.float32)
-    r, c = np.flatnonzero(alpha.max(axis=1) > 0), np.flatnonzero(alpha.max(axis=0) > 0)
-    return alpha[r[0] : r[-1] + 1, c[0] : c[-1] + 1]
+    alpha = paint(skel, brush_px / 2)  # the same brush that preprocess redraws digits with
+    return alpha[ink_box(alpha > 0)]
 
 
 def compose(alpha: NDArray[np.float32], polarity: str) -> NDArray[np.uint8]:
     """Paint a coverage map onto a canvas of the given polarity; returns (H, W, 4) uint8 RGBA."""
+    if polarity not in POLARITIES:
+        raise ParamError(f"unknown polarity {polarity!r}; expected one of {', '.join(POLARITIES)}")
     ink, bg = (np.array(c, np.float32) for c in POLARITIES[polarity])
     rgba = bg + alpha[..., None] * (ink - bg)
     if polarity == "transparent":
@@ -69,11 +70,11 @@ def compose(alpha: NDArray[np.float32], polarity: str) -> NDArray[np.uint8]:
 def render_drawing(
     mnist_digit: NDArray[np.uint8],
     canvas_hw: tuple[int, int] = (280, 280),
+    *,
     height_frac: float = 0.6,
     position: tuple[float, float] = (0.5, 0.5),
     brush_px: float = 18.0,
     polarity: str = "white_on_black",
-    rng: np.random.Generator | None = None,
 ) -> NDArray[np.uint8]:
     """Draw one MNIST digit on a canvas.
 
@@ -90,8 +91,6 @@ def render_drawing(
         Brush diameter.
     polarity : str
         A key of :data:`POLARITIES`.
-    rng : numpy Generator, optional
-        Unused by the drawing itself; accepted so callers can pass one uniformly.
 
     Returns
     -------
@@ -99,7 +98,9 @@ def render_drawing(
         RGBA canvas.
     """
     H, W = canvas_hw
-    alpha = stroke_alpha(mnist_digit, max(4, round(height_frac * H - brush_px)), brush_px)
+    alpha = stroke_alpha(
+        mnist_digit, height_px=max(4, round(height_frac * H - brush_px)), brush_px=brush_px
+    )
     h, w = alpha.shape
     if w > W:  # an unusually wide digit on a narrow canvas: shrink it to fit
         alpha = ndi.zoom(alpha, W / w, order=1)[:H, :W]
@@ -114,6 +115,7 @@ def render_drawing(
 def render_number(
     mnist_digits: Sequence[NDArray[np.uint8]],
     canvas_hw: tuple[int, int] = (280, 700),
+    *,
     height_frac: float = 0.6,
     brush_px: float = 18.0,
     polarity: str = "white_on_black",
@@ -136,7 +138,11 @@ def render_number(
     for _ in range(8):
         target = height_frac * H
         alphas = [
-            stroke_alpha(d, max(4, round(target * rng.uniform(0.9, 1.1) - brush_px)), brush_px)
+            stroke_alpha(
+                d,
+                height_px=max(4, round(target * rng.uniform(0.9, 1.1) - brush_px)),
+                brush_px=brush_px,
+            )
             for d in mnist_digits
         ]
         gaps = [round(rng.uniform(*gap_frac) * target) for _ in alphas[1:]]
@@ -161,6 +167,7 @@ def render_number(
 def render_blank(
     canvas_hw: tuple[int, int] = (280, 280),
     kind: str = "empty",
+    *,
     polarity: str = "white_on_black",
     rng: np.random.Generator | None = None,
 ) -> NDArray[np.uint8]:
@@ -196,7 +203,7 @@ def render_blank(
         d = np.hypot(xx - cx - t * length * np.cos(angle), yy - cy - t * length * np.sin(angle))
         canvas = np.clip(r + 0.5 - d, 0, 1)
     elif kind != "empty":
-        raise ValueError(f"unknown blank kind {kind!r}; expected empty, dots, specks or tick")
+        raise ParamError(f"unknown blank kind {kind!r}; expected empty, dots, specks or tick")
     return compose(canvas.astype(np.float32), polarity)
 
 
@@ -212,6 +219,7 @@ def _draw_params(rng: np.random.Generator, H: int) -> dict:
 def drawn_digits(
     images: NDArray[np.uint8],
     labels: NDArray,
+    *,
     seed: int = 0,
     canvas_hw: tuple[int, int] = (280, 280),
 ) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
@@ -227,13 +235,14 @@ def drawn_digits(
     for i, img in enumerate(images):
         rng = np.random.default_rng([seed, i])
         p = _draw_params(rng, canvas_hw[0])
-        out[i] = render_drawing(img, canvas_hw, position=tuple(rng.uniform(0, 1, 2)), rng=rng, **p)
+        out[i] = render_drawing(img, canvas_hw, position=tuple(rng.uniform(0, 1, 2)), **p)
     return out, np.asarray(labels, np.uint8).copy()
 
 
 def drawn_numbers(
     images: NDArray[np.uint8],
     labels: NDArray,
+    *,
     n: int,
     digits: int = 3,
     seed: int = 0,
@@ -261,7 +270,7 @@ def drawn_numbers(
 
 
 def blank_canvases(
-    n: int, seed: int = 0, canvas_hw: tuple[int, int] = (280, 280)
+    n: int, *, seed: int = 0, canvas_hw: tuple[int, int] = (280, 280)
 ) -> NDArray[np.uint8]:
     """``n`` canvases without a digit, cycling through the kinds of :func:`render_blank`.
 
@@ -273,5 +282,6 @@ def blank_canvases(
     out = np.empty((n, *canvas_hw, 4), np.uint8)
     for i in range(n):
         rng = np.random.default_rng([seed, 2_000_000 + i])
-        out[i] = render_blank(canvas_hw, kinds[i % 4], str(rng.choice(list(POLARITIES))), rng)
+        polarity = str(rng.choice(list(POLARITIES)))
+        out[i] = render_blank(canvas_hw, kinds[i % 4], polarity=polarity, rng=rng)
     return out

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from digitcore import images
-from digitcore.images import ImageError, canvas_to_gray, read_image
+from digitcore.errors import ImageError
+from digitcore.images import canvas_to_gray, read_image
 from digitcore.preprocess import segment
 
 

@@ -10,22 +10,15 @@ from scipy import ndimage as ndi
 from sklearn.svm import SVC
 
 from digitcore import synthetic
-from digitcore.data import load_mnist
+from digitcore.errors import ImageError
 from digitcore.images import canvas_to_gray
 from digitcore.preprocess import Digit, segment, to_mnist
 
-MNIST = "/work/shared/data/mnist"
-
 
 @pytest.fixture(scope="module")
-def test_set():
-    return load_mnist("test", MNIST)
-
-
-@pytest.fixture(scope="module")
-def model():
+def model(mnist_train):
     """A plain SVC on 5000 MNIST training digits: fits in seconds, ~95% on MNIST."""
-    tr = load_mnist("train", MNIST).head(5000)
+    tr = mnist_train.head(5000)
     svc = SVC().fit(tr.images.reshape(len(tr), -1) / 255.0, tr.labels)
     return lambda digits: svc.predict(np.stack(digits).reshape(len(digits), -1) / 255.0)
 
@@ -57,18 +50,18 @@ def test_to_mnist_of_nothing_is_all_zero():
     assert not to_mnist(np.zeros((30, 30), np.uint8)).any()
 
 
-def test_mnist_digit_upscaled_comes_back_close_to_original(test_set):
-    for digit in test_set.images[:20]:
+def test_mnist_digit_upscaled_comes_back_close_to_original(mnist_test):
+    for digit in mnist_test.images[:20]:
         big = ndi.zoom(digit.astype(np.float32), 6, order=1)
         assert _corr(to_mnist(big, normalize_stroke=False), digit) > 0.8
 
 
 @pytest.mark.parametrize("brush", [4, 12, 28])
 @pytest.mark.parametrize("polarity", list(synthetic.POLARITIES))
-def test_mnist_digit_redrawn_on_canvas_comes_back_close_to_original(test_set, brush, polarity):
+def test_mnist_digit_redrawn_on_canvas_comes_back_close_to_original(mnist_test, brush, polarity):
     for i in range(5):
         canvas = synthetic.render_drawing(
-            test_set.images[i],
+            mnist_test.images[i],
             (280, 280),
             height_frac=0.6,
             position=(0.2, 0.8),
@@ -76,13 +69,13 @@ def test_mnist_digit_redrawn_on_canvas_comes_back_close_to_original(test_set, br
             polarity=polarity,
         )
         (digit,) = _read(canvas)
-        assert _corr(digit.image, test_set.images[i]) > 0.6
+        assert _corr(digit.image, mnist_test.images[i]) > 0.6
 
 
-def test_thin_and_thick_brushes_end_up_with_similar_strokes(test_set):
+def test_thin_and_thick_brushes_end_up_with_similar_strokes(mnist_test):
     ink = []
     for brush in (3, 10, 30):
-        canvas = synthetic.render_drawing(test_set.images[3], (280, 280), 0.7, (0.5, 0.5), brush)
+        canvas = synthetic.render_drawing(mnist_test.images[3], height_frac=0.7, brush_px=brush)
         ink.append(_read(canvas)[0].image.astype(float).sum())
     assert max(ink) / min(ink) < 1.5  # without normalisation the thick one has ~5x the ink
 
@@ -95,7 +88,12 @@ def test_thin_and_thick_brushes_end_up_with_similar_strokes(test_set):
 def test_blank_canvas_is_not_a_digit(kind, seed):
     rng = np.random.default_rng(seed)
     polarity = list(synthetic.POLARITIES)[seed % 3]
-    assert _read(synthetic.render_blank((280, 280), kind, polarity, rng)) == []
+    assert _read(synthetic.render_blank((280, 280), kind, polarity=polarity, rng=rng)) == []
+
+
+def test_an_ink_map_that_is_not_2d_is_refused():
+    with pytest.raises(ImageError, match=r"expected a 2-D ink map .* got shape \(5, 5, 3\)"):
+        segment(np.zeros((5, 5, 3), np.uint8))
 
 
 def test_small_one_at_40_percent_of_the_height_is_a_digit():
@@ -108,8 +106,8 @@ def test_small_one_at_40_percent_of_the_height_is_a_digit():
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_three_digits_come_back_left_to_right(test_set, seed):
-    canvases, _ = synthetic.drawn_numbers(test_set.images, test_set.labels, 1, seed=seed)
+def test_three_digits_come_back_left_to_right(mnist_test, seed):
+    canvases, _ = synthetic.drawn_numbers(mnist_test.images, mnist_test.labels, n=1, seed=seed)
     digits = _read(canvases[0])
     assert len(digits) == 3
     starts = [d.box[0] for d in digits]
@@ -130,9 +128,9 @@ def test_a_five_with_its_bar_drawn_apart_is_one_digit():
 # "2"+"7", "0"+"4", "2"+"0". Known limit: a touching pair narrower than SPLIT_ASPECT (a "1"
 # against a "0") or joined through two strokes stays one digit.
 @pytest.mark.parametrize("first, second", [(1, 0), (3, 6), (1, 3)])
-def test_two_touching_digits_are_split(test_set, first, second):
-    a = synthetic.stroke_alpha(test_set.images[first], 150, 10)
-    b = synthetic.stroke_alpha(test_set.images[second], 150, 10)
+def test_two_touching_digits_are_split(mnist_test, first, second):
+    a = synthetic.stroke_alpha(mnist_test.images[first], height_px=150, brush_px=10)
+    b = synthetic.stroke_alpha(mnist_test.images[second], height_px=150, brush_px=10)
     # Slide the second digit left until the two strokes just touch.
     for x in range(100 + a.shape[1], 100, -1):
         canvas = np.zeros((280, 600), np.float32)
@@ -154,16 +152,18 @@ def test_a_wide_zero_is_not_split():
 # --- accuracy floors (small sets; the full measurement is benchmarks/drawn.py) -------------
 
 
-def test_drawn_single_digits_are_mostly_read_right(test_set, model):
-    canvases, labels = synthetic.drawn_digits(test_set.images[:150], test_set.labels[:150], seed=11)
+def test_drawn_single_digits_are_mostly_read_right(mnist_test, model):
+    canvases, labels = synthetic.drawn_digits(
+        mnist_test.images[:150], mnist_test.labels[:150], seed=11
+    )
     found = [_read(c) for c in canvases]
     assert all(len(f) == 1 for f in found)
     acc = np.mean(model([f[0].image for f in found]) == labels)
     assert acc >= 0.88  # measured 0.95 with this model (MNIST test: 0.94)
 
 
-def test_drawn_three_digit_numbers_are_mostly_read_right(test_set, model):
-    canvases, texts = synthetic.drawn_numbers(test_set.images, test_set.labels, 40, seed=12)
+def test_drawn_three_digit_numbers_are_mostly_read_right(mnist_test, model):
+    canvases, texts = synthetic.drawn_numbers(mnist_test.images, mnist_test.labels, n=40, seed=12)
     right = 0
     for canvas, text in zip(canvases, texts, strict=True):
         digits = _read(canvas)
