@@ -1,39 +1,39 @@
 """The product's model: a hard-voting ensemble of an SVC, a k-nearest-neighbours classifier and a
 random forest, each a Pipeline that takes MNIST-form digits ``(n, 28, 28)`` uint8 directly.
+
+This module is the recipe (members, default hyperparameters, voting weights, how the members
+are built and fitted) and the vote. The classes it builds from live in
+:mod:`digitcore.estimators`, :mod:`digitcore.kernels` and :mod:`digitcore.features`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 import numpy as np
 from joblib import Parallel, delayed
 from numpy.typing import NDArray
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.decomposition import PCA
-from sklearn.ensemble import RandomForestClassifier, VotingClassifier
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, LabelEncoder
-from sklearn.svm import SVC
 from sklearn.utils import Bunch
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import ThreadpoolController
+from sklearn.utils._param_validation import InvalidParameterError
 
-from digitcore.features import (
-    MEMO_MAX_BYTES,
-    DeskewedGradients,
-    KernelDiscriminants,
-    augment,
-    content_key,
-    rbf_kernel_blas,
-    to_float32,
+from digitcore.errors import ParamError
+from digitcore.estimators import (
+    QuickForest,
+    QuickNeighbours,
+    QuickPipeline,
+    QuickSVC,
+    SharedFrontEnd,
+    VirtualSupportPipeline,
 )
+from digitcore.features import DeskewedGradients, to_float32
+from digitcore.kernels import KernelDiscriminants
 
 #: The members, in the order they vote, with their display names.
 MEMBERS: dict[str, str] = {"svc": "SVC", "knn": "k-nearest neighbours", "rf": "random forest"}
@@ -53,23 +53,24 @@ VIRTUAL_COPIES = 2
 N_COMPONENTS = 60
 
 #: Hard-voting weights in MEMBERS order: any two agreeing members (2) outvote the SVC (1.5),
-#: and a three-way split goes to the SVC (sklearn would pick the lowest digit). The SVC is the
-#: member whose input differs from the other two. Three-way splits are rare (3 of the 10k test
-#: digits with the full-data model) and the members about equally accurate (99.41-99.43%).
+#: and a split with no two agreeing goes to the SVC (sklearn would pick the lowest digit). The
+#: SVC is the member whose input differs from the others'. Such splits are rare (3 of the 10k
+#: test digits with the full-data model) and the members about equally accurate (99.41-99.43%).
 WEIGHTS = (1.5, 1.0, 1.0)
 
 #: progress(member_name, done_members, total_members, fit_seconds or None)
 TrainProgress = Callable[[str, int, int, float | None], None]
 
 
-def gradient_features(random_state: int = 0, kernel_discriminants: bool = False) -> Pipeline:
+def gradient_features(*, random_state: int = 0, kernel_discriminants: bool = False) -> Pipeline:
     """A members' front end: deskew, gradient histograms, PCA, as float32.
 
     With ``kernel_discriminants``, the principal components are then mapped to the 9
-    :class:`~digitcore.features.KernelDiscriminants` axes: nonlinear features in which nearest
-    neighbours and tree splits come close to the SVC's accuracy.
+    :class:`~digitcore.kernels.KernelDiscriminants` axes: nonlinear features in which nearest
+    neighbours and tree splits come close to the SVC's accuracy; that front end is a
+    :class:`~digitcore.estimators.SharedFrontEnd`, meant to be shared by several members.
     """
-    # One memoised step: the three members' pipelines compute these features once per batch.
+    # Memoised step: the members' pipelines compute these features once per batch.
     steps = [
         ("gradients", DeskewedGradients()),
         ("pca", PCA(N_COMPONENTS, random_state=random_state)),
@@ -81,263 +82,61 @@ def gradient_features(random_state: int = 0, kernel_discriminants: bool = False)
     return Pipeline(steps)
 
 
-class SharedFrontEnd(Pipeline):
-    """A front end shared by several members (the same object in their pipelines): it
-    remembers its last output, so the second member reuses the first one's features.
-
-    ``VotingClassifier.predict`` and :func:`digitcore.recognize.read_digits` hand each member
-    the same digits; without this, PCA and the kernel discriminants ran once per member. The
-    memo is keyed by the input's content (as :func:`~digitcore.features.deskewed_gradients`'),
-    holds at most :data:`~digitcore.features.MEMO_MAX_BYTES`, is read-only, and is not pickled.
-    """
-
-    def transform(self, X, **params):
-        key = content_key(np.asarray(X))
-        last = self.__dict__.get("_last")  # one read: another thread may replace it
-        if last is not None and last[0] == key:
-            return last[1]
-        out = super().transform(X, **params)
-        out.flags.writeable = False
-        if out.nbytes <= MEMO_MAX_BYTES:
-            self.__dict__["_last"] = (key, out)
-        return out
-
-    def fit(self, X, y=None, **params):
-        self.__dict__.pop("_last", None)
-        return super().fit(X, y, **params)
-
-    def fit_transform(self, X, y=None, **params):
-        self.__dict__.pop("_last", None)
-        return super().fit_transform(X, y, **params)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_last", None)  # derived from the last input, not part of the model
-        return state
-
-
-class QuickForest(RandomForestClassifier):
-    """A :class:`RandomForestClassifier` whose ``predict_proba`` skips joblib's per-tree dispatch.
-
-    That dispatch costs ~0.2 ms a tree, 20 ms for one digit with 100 trees; summing the trees'
-    leaf values directly gives the same probabilities in a fraction of that.
-    """
-
-    def predict_proba(self, X):
-        check_is_fitted(self)
-        X = self._validate_X_predict(X)
-        proba = sum(tree.tree_.predict(X).reshape(len(X), -1) for tree in self.estimators_)
-        return proba / len(self.estimators_)
-
-
-class QuickSVC(SVC):
-    """An RBF :class:`SVC` whose ``predict`` evaluates the kernel with BLAS in float32.
-
-    libsvm computes the kernel one (digit, support vector) pair at a time: 8 s for 10k test
-    digits against ~9k support vectors. Here the kernel of a block of digits is one matrix
-    product, and the 45 one-vs-one decisions another (``K @ W``, ``W`` holding each pair's dual
-    coefficients); the one-vs-one vote then follows libsvm (ties to the lower class). Measured
-    8x faster, with the same predictions on all 10k MNIST test digits. Other kernels, binary
-    problems and ``break_ties`` use libsvm.
-    """
-
-    def predict(self, X):
-        check_is_fitted(self)
-        if self.kernel != "rbf" or len(self.classes_) < 3 or self.break_ties:
-            return super().predict(X)
-        return self._blas_predict(X)
-
-    def _blas_predict(self, X):
-        X = np.asarray(self._validate_for_predict(X), dtype=np.float32)
-        sv, sq, w, b, first, second = self._blas_terms()
-        votes = np.empty((len(X), len(self.classes_)), np.int32)
-        gamma = self._gamma
-        for start in range(0, len(X), SVC_BLOCK):
-            x = X[start : start + SVC_BLOCK]
-            k = rbf_kernel_blas(x, sv, sq, gamma)
-            positive = (k @ w + b) > 0  # pair (i, j): positive votes i, otherwise j
-            block = votes[start : start + SVC_BLOCK]
-            block[:] = 0
-            for p, (i, j) in enumerate(zip(first, second, strict=True)):
-                block[:, i] += positive[:, p]
-                block[:, j] += ~positive[:, p]
-        return self.classes_[votes.argmax(axis=1)]
-
-    def _blas_terms(self):
-        """Support vectors, their squared norms, pair weights and intercepts, made once."""
-        terms = self.__dict__.get("_blas")
-        if terms is None:
-            n = len(self.classes_)
-            starts = np.r_[0, np.cumsum(self.n_support_)]
-            pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
-            w = np.zeros((len(self.support_vectors_), len(pairs)), np.float32)
-            for p, (i, j) in enumerate(pairs):
-                # libsvm's layout: class i's vectors use coefficient row j - 1, class j's row i.
-                w[starts[i] : starts[i + 1], p] = self.dual_coef_[j - 1, starts[i] : starts[i + 1]]
-                w[starts[j] : starts[j + 1], p] = self.dual_coef_[i, starts[j] : starts[j + 1]]
-            sv = self.support_vectors_.astype(np.float32)
-            first, second = (np.array(side) for side in zip(*pairs, strict=True))
-            terms = (
-                sv,
-                (sv * sv).sum(axis=1),
-                w,
-                self.intercept_.astype(np.float32),
-                first,
-                second,
-            )
-            self.__dict__["_blas"] = terms
-        return terms
-
-    def fit(self, X, y, sample_weight=None):
-        self.__dict__.pop("_blas", None)
-        return super().fit(X, y, sample_weight)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_blas", None)  # derived, rebuilt on first predict: keep the file small
-        return state
-
-
-#: Digits per block in :meth:`QuickSVC.predict`: a 1024 x n_SV float32 kernel, ~36 MB.
-SVC_BLOCK = 1024
-
-
-class QuickNeighbours(KNeighborsClassifier):
-    """A :class:`KNeighborsClassifier` that answers a few digits fast.
-
-    For Euclidean brute-force search of a few digits, one numpy matrix-vector product and
-    a partial sort beat scikit-learn's chunked search (1.3 ms instead of ~10 ms for one digit
-    against 60k stored digits); the candidates' distances are then recomputed exactly.
-    """
-
-    def kneighbors(self, X=None, n_neighbors=None, return_distance=True):
-        if X is None or len(X) > SMALL_BATCH or not self._numpy_search_applies():
-            return super().kneighbors(X, n_neighbors, return_distance)
-        check_is_fitted(self)
-        k = n_neighbors or self.n_neighbors
-        X = np.asarray(self._validate_data_for_search(X), dtype=np.float32)
-        fit_X = self._fit_X
-        # ||a - b||^2 - ||a||^2 ranks like the distance; keep a margin of candidates so float32
-        # rounding cannot drop a true neighbour, then rank those by exact distances.
-        approx = self._sq_norms() - 2 * (X @ fit_X.T)
-        m = min(len(fit_X), k + 8)
-        candidates = np.argpartition(approx, m - 1, axis=1)[:, :m]
-        diff = fit_X[candidates].astype(np.float64) - X[:, None, :]
-        dist = np.sqrt(np.einsum("nmd,nmd->nm", diff, diff))
-        order = np.argsort(dist, axis=1, kind="stable")[:, :k]
-        ind = np.take_along_axis(candidates, order, axis=1)
-        if return_distance:
-            return np.take_along_axis(dist, order, axis=1), ind
-        return ind
-
-    def _numpy_search_applies(self) -> bool:
-        euclidean = self.effective_metric_ == "euclidean" or (
-            self.effective_metric_ == "minkowski" and self.effective_metric_params_.get("p") == 2
-        )
-        return euclidean and isinstance(self._fit_X, np.ndarray)
-
-    def _validate_data_for_search(self, X):
-        X = np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != self._fit_X.shape[1]:
-            raise ValueError(f"expected {self._fit_X.shape[1]} features, got shape {X.shape}")
-        return X
-
-    def _sq_norms(self):
-        sq = self.__dict__.get("_sq")
-        if sq is None:
-            fit_X = self._fit_X.astype(np.float32)
-            sq = self.__dict__["_sq"] = (fit_X * fit_X).sum(axis=1)
-        return sq
-
-    def fit(self, X, y):
-        self.__dict__.pop("_sq", None)
-        return super().fit(X, y)
-
-    def __getstate__(self):
-        state = super().__getstate__()
-        state.pop("_sq", None)  # derived, rebuilt on first search
-        return state
-
-
-#: Batches up to this size are predicted single-threaded (by :class:`QuickPipeline`).
-SMALL_BATCH = 32
-
-
-@cache
-def _threadpools() -> ThreadpoolController:
-    # Made once: finding the loaded thread pools costs ~7 ms, more than the search it limits.
-    return ThreadpoolController()
-
-
-def _threads_for(X) -> contextlib.AbstractContextManager:
-    """One OpenMP and BLAS thread for a small batch (0.03 ms to set), as many as usual otherwise:
-    for a few digits, waking a second thread costs more than the work (6 ms per member's matrix
-    product on 2 busy cores)."""
-    if len(X) > SMALL_BATCH:
-        return contextlib.nullcontext()
-    return _threadpools().limit(limits=1)
-
-
-def _final_has(attr: str) -> Callable[[Pipeline], bool]:
-    return lambda pipeline: hasattr(pipeline._final_estimator, attr)
-
-
-class QuickPipeline(Pipeline):
-    """A :class:`Pipeline` that runs small batches, every step included, on one thread.
-
-    The app calls each member's ``predict_proba`` on a drawing's few digits, so the PCA's
-    matrix product must be single-threaded as well as the classifier.
-    """
-
-    def predict(self, X, **params):
-        with _threads_for(X):
-            return super().predict(X, **params)
-
-    @available_if(_final_has("predict_proba"))
-    def predict_proba(self, X, **params):
-        with _threads_for(X):
-            return super().predict_proba(X, **params)
-
-
-class VirtualSupportPipeline(QuickPipeline):
-    """A :class:`QuickPipeline` ending in an SVC, refitted on its support vectors plus
-    :data:`VIRTUAL_COPIES` distorted copies of each (virtual support vectors, Schoelkopf &
-    DeCoste).
-
-    Nearly the gain of augmenting every digit at a fraction of the cost, as SVC fitting grows
-    about quadratically with the number of samples. ``fit`` takes the digit images themselves,
-    since the copies are distorted images.
-    """
-
-    def fit(self, X, y=None, **params):
-        super().fit(X, y, **params)
-        if VIRTUAL_COPIES:
-            support = self._final_estimator.support_
-            images, labels = augment(
-                np.asarray(X)[support], np.asarray(y)[support], copies=VIRTUAL_COPIES
-            )
-            super().fit(images, labels, **params)
-        return self
+def _classifiers(params: dict[str, dict[str, Any]], random_state: int) -> dict[str, BaseEstimator]:
+    """Each member's unfitted classifier, by name, with ``params`` (complete, by member)."""
+    return {
+        # No predict_proba for the SVC: Platt scaling would cost a 5-fold CV at fit time.
+        "svc": QuickSVC(cache_size=1000, **params["svc"]),
+        "knn": QuickNeighbours(weights="distance", **params["knn"]),
+        # Half-size bootstrap samples halve the forest's fit time.
+        "rf": QuickForest(max_samples=0.5, random_state=random_state, **params["rf"]),
+    }
 
 
 def merge_params(params: dict[str, dict[str, Any]] | None) -> dict[str, dict[str, Any]]:
-    """Return the default hyperparameters updated by ``params``, refusing unknown names."""
+    """Return the default hyperparameters updated by ``params``, checked before any slow work.
+
+    Parameters
+    ----------
+    params : dict, optional
+        Hyperparameters by member name, e.g. ``{"knn": {"n_neighbors": 5}}``.
+
+    Returns
+    -------
+    dict
+        Every member's hyperparameters: :data:`DEFAULT_PARAMS` updated by ``params``.
+
+    Raises
+    ------
+    digitcore.errors.ParamError
+        For an unknown member or hyperparameter, or a value the member refuses (scikit-learn's
+        own checks, e.g. ``n_neighbors`` below 1), saying what was expected.
+    """
     merged = {name: dict(values) for name, values in DEFAULT_PARAMS.items()}
     for member, values in (params or {}).items():
         if member not in merged:
-            raise ValueError(f"unknown member {member!r}; expected one of {list(MEMBERS)}")
+            raise ParamError(f"unknown member {member!r}; expected one of {list(MEMBERS)}")
+        if not isinstance(values, dict):
+            raise ParamError(
+                f"expected a dict of hyperparameters for {member}, got {type(values).__name__}"
+            )
         unknown = set(values) - set(merged[member])
         if unknown:
-            raise ValueError(
+            raise ParamError(
                 f"unknown hyperparameter(s) {sorted(unknown)} for {member}; "
                 f"expected some of {sorted(merged[member])}"
             )
         merged[member].update(values)
+    for member, classifier in _classifiers(merged, random_state=0).items():
+        try:
+            classifier._validate_params()  # scikit-learn's checks, which fit() would make
+        except InvalidParameterError as exc:
+            raise ParamError(f"{MEMBERS[member]}: {exc}") from None
     return merged
 
 
 def build_ensemble(
-    params: dict[str, dict[str, Any]] | None = None, random_state: int = 0
+    params: dict[str, dict[str, Any]] | None = None, *, random_state: int = 0
 ) -> VotingClassifier:
     """Build the unfitted hard-voting ensemble.
 
@@ -345,7 +144,7 @@ def build_ensemble(
     ----------
     params : dict, optional
         Hyperparameters by member name (``"svc"``, ``"knn"``, ``"rf"``), over
-        :data:`DEFAULT_PARAMS`.
+        :data:`DEFAULT_PARAMS`; checked by :func:`merge_params`.
     random_state : int
         Seed for the members that draw random numbers.
 
@@ -355,24 +154,22 @@ def build_ensemble(
         ``fit`` and ``predict`` take digits of shape ``(n, 28, 28)``, uint8, ink 255 on 0.
         :func:`train` fits it faster than ``fit`` (KNN and the forest share a front end).
     """
-    p = merge_params(params)
-    # No predict_proba for the SVC: Platt scaling would cost a 5-fold CV at fit time.
-    svc = QuickSVC(cache_size=1000, **p["svc"])
-    knn = QuickNeighbours(weights="distance", **p["knn"])
-    # Half-size bootstrap samples halve the forest's fit time.
-    rf = QuickForest(max_samples=0.5, random_state=random_state, **p["rf"])
+    clf = _classifiers(merge_params(params), random_state)
     # The SVC sees principal components; KNN and the forest share one front end (the same
     # object, fitted once by train()) that ends in kernel discriminant axes. Their errors differ
     # enough from the SVC's that two of them agreeing against it are more often right than
     # wrong, so the vote beats every member (benchmarks/README.md).
-    discriminants = gradient_features(random_state, kernel_discriminants=True)
+    svc_features = gradient_features(random_state=random_state)
+    shared = gradient_features(random_state=random_state, kernel_discriminants=True)
     members = [
         (
             "svc",
-            VirtualSupportPipeline([("features", gradient_features(random_state)), ("clf", svc)]),
+            VirtualSupportPipeline(
+                [("features", svc_features), ("clf", clf["svc"])], copies=VIRTUAL_COPIES
+            ),
         ),
-        ("knn", QuickPipeline([("features", discriminants), ("clf", knn)])),
-        ("rf", QuickPipeline([("features", discriminants), ("clf", rf)])),
+        ("knn", QuickPipeline([("features", shared), ("clf", clf["knn"])])),
+        ("rf", QuickPipeline([("features", shared), ("clf", clf["rf"])])),
     ]
     return VotingClassifier(members, voting="hard", weights=list(WEIGHTS))
 
@@ -381,13 +178,14 @@ def train(
     model: VotingClassifier,
     images: NDArray[np.uint8],
     labels: NDArray[np.integer],
+    *,
     progress: TrainProgress | None = None,
     n_jobs: int = 2,
 ) -> dict[str, float]:
     """Fit ``model`` in place and return each member's fit time in seconds.
 
     Members whose pipelines share one ``features`` object (KNN and the forest) are fitted in one
-    job that fits those features once; that job and the SVC's run in parallel.
+    job that fits those features once; the jobs run in parallel.
 
     Parameters
     ----------
@@ -406,26 +204,24 @@ def train(
     dict
         Seconds spent fitting each member, by name.
     """
-    names = [name for name, _ in model.estimators]
+    names = member_names(model)
     encoder = LabelEncoder().fit(labels)
     encoded = encoder.transform(labels)
     times: dict[str, float] = {}
     images = np.asarray(images)
     if progress:
         progress(names[0], 0, len(names), None)
-    # Members sharing a front end are fitted in one job that fits it once; the jobs run in
-    # parallel (the SVC is single-threaded) and each reports as it ends.
+    # The SVC is single-threaded, so its job and the shared front end's run side by side; each
+    # reports as it ends.
     jobs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         delayed(_fit_group)(group, images, encoded) for group in _groups(model.estimators)
     )
     fitted = {}
-    done = 0
     for results in jobs:
         for name, member, seconds in results:
-            done += 1
             fitted[name], times[name] = member, seconds
             if progress:
-                progress(name, done, len(names), seconds)
+                progress(name, len(fitted), len(names), seconds)
     # Assemble the fitted VotingClassifier exactly as its own fit() would leave it.
     model.le_ = encoder
     model.classes_ = encoder.classes_
@@ -466,3 +262,31 @@ def _fit_group(
         pipeline = QuickPipeline([(member.steps[0][0], features), (member.steps[-1][0], clf)])
         fitted.append((name, pipeline, front_seconds + time.perf_counter() - begin))
     return fitted
+
+
+def member_names(model: VotingClassifier) -> list[str]:
+    """The ensemble's member names in voting order (e.g. ``["svc", "knn", "rf"]``)."""
+    return [name for name, _ in model.estimators]
+
+
+def vote(model: VotingClassifier, votes: NDArray[np.integer]) -> NDArray:
+    """The ensemble's answers from its members' votes, as ``VotingClassifier.predict`` gives.
+
+    Parameters
+    ----------
+    model : VotingClassifier
+        The fitted ensemble (for its classes and voting weights).
+    votes : ndarray of shape (n, members)
+        Each member's answer, as class labels, columns in :func:`member_names` order.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        The weighted majority; a tie goes to the lowest label, as in scikit-learn.
+    """
+    encoded = model.le_.transform(np.asarray(votes).ravel()).reshape(np.shape(votes))
+    weights = np.ones(encoded.shape[1]) if model.weights is None else np.asarray(model.weights)
+    scores = np.zeros((len(encoded), len(model.classes_)))
+    for column, weight in enumerate(weights):
+        scores[np.arange(len(encoded)), encoded[:, column]] += weight
+    return model.classes_[scores.argmax(axis=1)]

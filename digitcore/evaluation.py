@@ -9,6 +9,8 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics import confusion_matrix
 
+from digitcore.ensemble import member_names, vote
+
 DIGITS = np.arange(10)
 
 
@@ -48,42 +50,15 @@ class Report:
         }
 
 
-def member_names(model: Any) -> list[str]:
-    """The ensemble's member names in voting order (e.g. ``["svc", "knn", "rf"]``)."""
-    return [name for name, _ in model.estimators]
-
-
-def tally(model: Any, votes: NDArray[np.integer]) -> NDArray[np.int64]:
-    """The ensemble's answers from its members' votes, as ``VotingClassifier.predict`` gives.
-
-    Parameters
-    ----------
-    model : VotingClassifier
-        The fitted ensemble (for its classes and voting weights).
-    votes : ndarray of shape (n, members)
-        Each member's answer, as class labels, columns in :func:`member_names` order.
-
-    Returns
-    -------
-    ndarray of shape (n,)
-        The weighted majority; a tie goes to the lowest label, as in scikit-learn.
-    """
-    encoded = model.le_.transform(np.asarray(votes).ravel()).reshape(np.shape(votes))
-    weights = np.ones(encoded.shape[1]) if model.weights is None else np.asarray(model.weights)
-    scores = np.zeros((len(encoded), len(model.classes_)))
-    for column, weight in enumerate(weights):
-        scores[np.arange(len(encoded)), encoded[:, column]] += weight
-    return model.classes_[scores.argmax(axis=1)]
-
-
 def member_predictions(model: Any, images: NDArray[np.uint8]) -> dict[str, NDArray[np.int64]]:
     """Each member's answer and the ensemble's, by name, for ``(n, 28, 28)`` uint8 digits.
 
-    The ensemble's answer is tallied from the members' votes, so no member predicts twice.
+    The ensemble's answer is :func:`~digitcore.ensemble.vote` of the members' votes, so no
+    member predicts twice.
     """
     votes = model.classes_[model.transform(images)]  # members answer in encoded labels
     answers = {name: votes[:, i] for i, name in enumerate(member_names(model))}
-    answers["ensemble"] = tally(model, votes)
+    answers["ensemble"] = vote(model, votes)
     return answers
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from digitcore import evaluation, images, preprocess
+from digitcore import ensemble, images, preprocess
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def read_digits(model: Any, digits: NDArray[np.uint8]) -> list[dict[str, Any]]:
     list of dict
         Per digit: ``digit``, ``votes``, ``confidence``, ``agreement``.
     """
-    names = evaluation.member_names(model)
+    names = ensemble.member_names(model)
     votes = np.empty((len(digits), len(names)), dtype=np.int64)
     confidence: dict[str, NDArray[np.float64] | None] = {}
     for column, name in enumerate(names):
@@ -103,7 +103,7 @@ def read_digits(model: Any, digits: NDArray[np.uint8]) -> list[dict[str, Any]]:
             encoded = member.predict(digits)
             confidence[name] = None
         votes[:, column] = model.classes_[encoded]
-    answers = evaluation.tally(model, votes)
+    answers = ensemble.vote(model, votes)
     return [
         {
             "digit": int(answers[i]),
@@ -136,7 +136,7 @@ def recognize(model: Any, image: Any) -> Reading:
 
     Raises
     ------
-    digitcore.images.ImageError
+    digitcore.errors.ImageError
         When the input is not an image that can be read.
     """
     found = preprocess.segment(_gray(image))

@@ -13,9 +13,12 @@ from digitcore.ensemble import (
     MEMBERS,
     WEIGHTS,
     build_ensemble,
+    member_names,
     merge_params,
     train,
+    vote,
 )
+from digitcore.errors import ParamError
 
 N_TRAIN, N_TEST = 3000, 1000
 
@@ -48,23 +51,46 @@ def test_members_are_an_svc_a_knn_and_a_random_forest_voting_hard():
     assert isinstance(kinds[2], RandomForestClassifier)
 
 
-def test_three_way_split_goes_to_the_svc_and_any_two_agreeing_members_win():
-    X, y = np.zeros((4, 1)), np.arange(4)  # labels equal their encoding inside VotingClassifier
+def _constant_voters(answers, weights=WEIGHTS, labels=range(4)) -> VotingClassifier:
+    """A fitted hard-voting ensemble whose members always answer ``answers`` (in order)."""
+    labels = np.asarray(labels)
+    dummies = [
+        (f"m{i}", DummyClassifier(strategy="constant", constant=c)) for i, c in enumerate(answers)
+    ]
+    model = VotingClassifier(
+        dummies, voting="hard", weights=None if weights is None else [*weights]
+    )
+    return model.fit(np.zeros((len(labels), 1)), labels)
 
-    def vote(svc, knn, rf):
-        dummies = [
-            (n, DummyClassifier(strategy="constant", constant=c))
-            for n, c in zip(MEMBERS, (svc, knn, rf), strict=True)
-        ]
-        return (
-            VotingClassifier(dummies, voting="hard", weights=list(WEIGHTS))
-            .fit(X, y)
-            .predict(X[:1])[0]
-        )
 
-    assert vote(3, 2, 1) == 3  # sklearn alone would have picked the lowest label, 1
-    assert vote(3, 2, 2) == 2
-    assert vote(1, 3, 1) == 1
+def test_a_split_with_no_two_agreeing_goes_to_the_svc_and_any_two_agreeing_members_win():
+    def winner(*answers):
+        return _constant_voters(answers).predict(np.zeros((1, 1)))[0]
+
+    assert winner(3, 2, 1) == 3  # sklearn alone would have picked the lowest label, 1
+    assert winner(3, 2, 2) == 2
+    assert winner(1, 3, 1) == 1
+
+
+def test_vote_gives_what_votingclassifier_predict_gives_for_every_combination_of_votes():
+    combos = np.array(np.meshgrid(range(4), range(4), range(4))).reshape(3, -1).T
+    model = _constant_voters((0, 0, 0))  # only its classes and weights matter to vote()
+    expected = [_constant_voters(c).predict(np.zeros((1, 1)))[0] for c in combos]
+    np.testing.assert_array_equal(vote(model, combos), expected)
+
+
+@pytest.mark.parametrize(
+    ("weights", "votes", "expected"),
+    [
+        (None, [[7, 7, 3, 3]], 3),  # equal weights, a tie: the lowest label, as scikit-learn
+        ((1, 1, 1, 2.5), [[7, 7, 3, 9]], 9),  # a heavy fourth member outvotes two
+        ((1, 1, 1, 1), [[7, 7, 7, 3], [3, 9, 9, 1]], [7, 9]),  # any number of members
+    ],
+)
+def test_vote_counts_each_members_weight_and_any_number_of_members(weights, votes, expected):
+    model = _constant_voters((1, 1, 1, 1), weights=weights, labels=[1, 3, 7, 9])
+    assert member_names(model) == ["m0", "m1", "m2", "m3"]
+    np.testing.assert_array_equal(vote(model, np.array(votes)), np.atleast_1d(expected))
 
 
 def test_ensemble_beats_accuracy_floor_on_small_subset(fitted):
@@ -91,7 +117,9 @@ def test_ensemble_votes_as_weighted_majority_of_its_members(fitted):
 def test_train_reports_progress_and_fit_time_of_every_member(fitted):
     _, times, calls, *_ = fitted
     assert set(times) == set(MEMBERS) and all(t > 0 for t in times.values())
-    assert calls[0][1:3] == (0, 3) and calls[-1][1:3] == (3, 3)
+    n = len(MEMBERS)
+    assert calls[0][1:3] == (0, n) and calls[-1][1:3] == (n, n)
+    assert [done for _, done, _, _ in calls] == list(range(n + 1))
 
 
 def test_quick_forest_gives_random_forest_probabilities(fitted):
@@ -114,10 +142,28 @@ def test_single_digit_predictions_match_batch_predictions(fitted):
 
 def test_merge_params_rejects_unknown_names_listing_the_known_ones():
     assert merge_params({"svc": {"C": 2.0}})["svc"]["C"] == 2.0
-    with pytest.raises(ValueError, match="unknown hyperparameter.*kernel.*expected some of"):
+    with pytest.raises(ParamError, match="unknown hyperparameter.*kernel.*expected some of"):
         merge_params({"svc": {"kernel": "linear"}})
-    with pytest.raises(ValueError, match="unknown member 'mlp'"):
+    with pytest.raises(ParamError, match="unknown member 'mlp'"):
         merge_params({"mlp": {}})
+    with pytest.raises(ParamError, match="expected a dict of hyperparameters for rf, got int"):
+        merge_params({"rf": 60})
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"knn": {"n_neighbors": -1}}, r"k-nearest neighbours: .*'n_neighbors'.*Got -1"),
+        ({"svc": {"C": 0}}, r"SVC: .*'C'.*Got 0"),
+        ({"svc": {"gamma": "wide"}}, r"SVC: .*'gamma'.*Got 'wide'"),
+        ({"rf": {"max_depth": 0}}, r"random forest: .*'max_depth'.*Got 0"),
+    ],
+)
+def test_bad_hyperparameter_values_are_refused_before_any_data_is_read(params, message):
+    with pytest.raises(ParamError, match=message):
+        merge_params(params)
+    with pytest.raises(ParamError, match=message):
+        build_ensemble(params)
 
 
 def test_quick_svc_predicts_as_libsvm(fitted):
@@ -149,7 +195,7 @@ def test_knn_and_forest_share_one_fitted_front_end_that_survives_pickling(fitted
 
 
 def test_the_shared_front_end_runs_once_for_both_of_its_members(fitted, monkeypatch):
-    from digitcore.features import KernelDiscriminants
+    from digitcore.kernels import KernelDiscriminants
 
     model, _, _, images, *_ = fitted
     calls = []
@@ -179,7 +225,7 @@ def test_fitted_model_pickles_without_derived_caches(fitted):
     assert "_blas" not in restored.named_estimators_["svc"][-1].__dict__
     assert "_sq" not in restored.named_estimators_["knn"][-1].__dict__
     assert "_landmarks64" not in restored.named_estimators_["knn"][0][-1].__dict__
-    assert "_last" not in restored.named_estimators_["knn"][0].__dict__
+    assert "_memo" not in restored.named_estimators_["knn"][0].__dict__
     np.testing.assert_array_equal(restored.predict(images[:50]), model.predict(images[:50]))
 
 
