@@ -95,13 +95,13 @@ def test_vote_counts_each_members_weight_and_any_number_of_members(weights, vote
 
 def test_ensemble_beats_accuracy_floor_on_small_subset(fitted):
     _, _, _, _, labels, predicted, _ = fitted
-    # Measured 98.3% (3k train / 1k test, random_state 0); the floor leaves room for platforms.
-    assert np.mean(predicted == labels) >= 0.965
+    # Measured 98.4% (3k train / 1k test, random_state 0); the floor leaves room for platforms.
+    assert np.mean(predicted == labels) >= 0.98
 
 
-@pytest.mark.parametrize(("name", "floor"), [("svc", 0.965), ("knn", 0.96), ("rf", 0.93)])
+@pytest.mark.parametrize(("name", "floor"), [("svc", 0.98), ("knn", 0.98), ("rf", 0.955)])
 def test_each_member_beats_its_accuracy_floor_on_small_subset(fitted, name, floor):
-    # Measured on 3k train / 1k test: svc 98.5%, knn 98.6%, rf 95.5%.
+    # Measured on 3k train / 1k test: svc 98.5%, knn 98.5%, rf 96.2%.
     _, _, _, _, labels, _, members = fitted
     assert np.mean(members[name] == labels) >= floor
 

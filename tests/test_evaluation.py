@@ -27,11 +27,17 @@ def test_report_counts_every_digit_once(small_model, mnist_test):
         np.testing.assert_array_equal(matrix.sum(axis=1), np.bincount(test.labels, minlength=10))
 
 
-def test_small_model_beats_a_floor_on_the_test_set(small_model_info):
-    """Check an ensemble trained on 3,000 images scores well above chance on all 10k tests."""
-    scores = small_model_info.metadata["scores"]
+@pytest.mark.parametrize(
+    ("name", "floor"), [("ensemble", 0.985), ("svc", 0.983), ("knn", 0.984), ("rf", 0.965)]
+)
+def test_small_model_scores_what_it_was_measured_to_on_the_test_set(small_model_info, name, floor):
+    """Check the ensemble trained on 3,000 images and each member keep their measured scores.
+
+    Measured on all 10k test digits: ensemble 98.73%, svc 98.53, knn 98.66, rf 96.80; the
+    floors leave 0.2-0.3 points (20-30 digits) for other platforms' rounding.
+    """
     assert small_model_info.metadata["n_test"] == 10000
-    assert scores["ensemble"] >= 0.90
+    assert small_model_info.metadata["scores"][name] >= floor
 
 
 def test_json_report_has_the_documented_shape(small_model, mnist_test):

@@ -7,7 +7,10 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import VotingClassifier
 
+from digitcore.ensemble import WEIGHTS
 from digitcore.recognize import recognize
 from digitcore.synthetic import render_blank, render_drawing, render_number
 
@@ -24,7 +27,7 @@ def test_a_drawn_number_is_read_left_to_right_with_every_vote(small_model, mnist
     for d in reading.digits:
         assert set(d.votes) == {"svc", "knn", "rf"}
         assert d.agreement == sum(v == d.digit for v in d.votes.values())
-        assert d.unanimous == (d.agreement == 3)
+        assert d.unanimous == (set(d.votes.values()) == {d.digit})
         assert d.image.shape == (28, 28) and d.image.dtype == np.uint8
 
 
@@ -55,3 +58,34 @@ def test_an_image_file_reads_the_same_from_a_path_and_from_bytes(small_model, mn
     from_path = recognize(small_model, str(path))
     from_bytes = recognize(small_model, buffer.getvalue())
     assert from_path.text == from_bytes.text == "6"
+
+
+def _members_answering(*answers: int) -> VotingClassifier:
+    """A fitted ensemble whose members always give ``answers`` (in order), weighted as ours."""
+    members = [
+        (name, DummyClassifier(strategy="constant", constant=answer))
+        for name, answer in zip(("svc", "knn", "rf", "extra"), answers, strict=False)
+    ]
+    weights = [*WEIGHTS, 1.0][: len(members)]
+    digits = np.zeros((10, 28, 28), np.uint8)
+    return VotingClassifier(members, voting="hard", weights=weights).fit(digits, np.arange(10))
+
+
+@pytest.mark.parametrize(
+    ("answers", "digit", "agreement", "unanimous"),
+    [
+        ((3, 5, 5), 5, 2, False),  # two members outvote the SVC
+        ((3, 5, 7), 3, 1, False),  # no two agree: the SVC's answer
+        ((4, 4, 4), 4, 3, True),
+        ((4, 4, 4, 9), 4, 3, False),  # a fourth member, dissenting
+        ((4, 4, 4, 4), 4, 4, True),
+    ],
+)
+def test_a_reading_counts_the_members_that_voted_for_its_answer(
+    mnist_test, answers, digit, agreement, unanimous
+):
+    model = _members_answering(*answers)
+    (read,) = recognize(model, render_drawing(first_of(mnist_test, 0), brush_px=12)).digits
+    assert read.digit == digit and read.agreement == agreement and read.unanimous == unanimous
+    assert list(read.votes.values()) == list(answers)
+    assert read.confidence == dict.fromkeys(read.votes, 1.0)  # a constant is always sure
