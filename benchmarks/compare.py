@@ -4,7 +4,7 @@ Each recipe is fitted in one fresh subprocess (data loading included in the fit 
 ``joblib.dump(compress=3)``, then loaded and evaluated in another fresh subprocess, so peak
 memory (``ru_maxrss``) is that of a process doing only that.
 
-    python benchmarks/compare.py                 # full MNIST, about 10 minutes
+    python benchmarks/compare.py                 # full MNIST, about 25 minutes on 2 cores
     python benchmarks/compare.py --limit 5000    # quick
     python benchmarks/compare.py --json out.json # also write the numbers as JSON
 """
@@ -26,6 +26,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from digitcore import settings  # noqa: E402  (importable once the path is set)
 
 RECIPES = ("tutorial", "ours")
 LATENCY_RUNS = 50
@@ -215,7 +217,12 @@ def table(results: dict[str, dict[str, Any]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="/work/shared/data/mnist", help="MNIST IDX folder")
+    parser.add_argument(
+        "--data",
+        default=str(settings.reference_data_dir()),
+        help="MNIST IDX folder (default: $DIGITCORE_TEST_DATA, else shared/data/mnist beside "
+        "the project)",
+    )
     parser.add_argument(
         "--limit", type=int, default=None, help="use the first N training and first N test digits"
     )

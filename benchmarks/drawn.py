@@ -29,7 +29,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digitcore import synthetic
+from digitcore import settings, synthetic
 from digitcore.data import load_mnist
 from digitcore.recognize import recognize
 
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> dict:
         "ours_ms": sum(ms) / n,
     }
 
-    canvases, truth = synthetic.drawn_numbers(te.images, te.labels, args.numbers, seed=args.seed)
+    canvases, truth = synthetic.drawn_numbers(te.images, te.labels, n=args.numbers, seed=args.seed)
     ours, t = read_ours(model, canvases)
     result["numbers"] = {
         "n": len(truth),
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> dict:
     }
     # Touching digits: the same numbers drawn with no gap, some overlapping.
     canvases, truth = synthetic.drawn_numbers(
-        te.images, te.labels, args.numbers // 5, seed=args.seed + 1, gap_frac=(-0.05, 0.02)
+        te.images, te.labels, n=args.numbers // 5, seed=args.seed + 1, gap_frac=(-0.05, 0.02)
     )
     ours, _ = read_ours(model, canvases)
     result["touching_numbers"] = {
@@ -146,7 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="saved model file (digitcore.store.load)")
     parser.add_argument("--limit", type=int, default=10000, help="training images if no --model")
-    parser.add_argument("--data", default="/work/shared/data/mnist", help="MNIST folder")
+    parser.add_argument(
+        "--data",
+        default=str(settings.reference_data_dir()),
+        help="MNIST folder (default: $DIGITCORE_TEST_DATA, else shared/data/mnist beside the "
+        "project)",
+    )
     parser.add_argument("--singles", type=int, default=2000)
     parser.add_argument("--numbers", type=int, default=500)
     parser.add_argument("--blanks", type=int, default=200)

@@ -1,6 +1,7 @@
 """The command line: ``python -m digitcore train | evaluate | predict | download | models``.
 
-Errors are one line on stderr and a non-zero exit status, never a traceback.
+Errors about what was given (files, data, models, options) are one line on stderr and exit
+status 1, never a traceback; any other exception is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from digitcore import data, ensemble, evaluation, store
+from digitcore import data, ensemble, evaluation, settings, store
+from digitcore.errors import DigitcoreError, ImageError
 
 EXIT_ERROR = 1
 
 
 class CommandError(Exception):
-    """A failure to report in one line."""
+    """A failure of the command line itself (e.g. no model to use), reported in one line."""
 
 
 class ProgressBar:
@@ -52,7 +54,7 @@ def _resolve_model(path: str | None) -> Path:
     found = store.latest()
     if found is None:
         raise CommandError(
-            f"no saved model in {store.models_dir()}; run `python -m digitcore train` first "
+            f"no saved model in {settings.models_dir()}; run `python -m digitcore train` first "
             "or pass --model FILE"
         )
     return found
@@ -67,7 +69,13 @@ def cmd_train(args: argparse.Namespace) -> int:
             value = getattr(args, f"{member}__{param}")
             if value is not None:
                 params.setdefault(member, {})[param] = parse_param(value)
-    info = train_model(params, args.limit, args.data, args.out, progress=ProgressBar())
+    info = train_model(
+        params=params,
+        limit=args.limit,
+        data_dir=args.data,
+        folder=args.out,
+        progress=ProgressBar(),
+    )
     meta = info.metadata
     print(f"saved {info.path} ({meta['file_bytes'] / 1e6:.1f} MB)")
     print(f"trained on {meta['n_train']:,} images from {meta['data_source']}")
@@ -91,7 +99,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from digitcore.images import ImageError
     from digitcore.recognize import recognize
 
     model, _ = store.load(_resolve_model(args.model))
@@ -129,14 +136,9 @@ def cmd_download(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     models = store.list_models(args.folder)
     if not models:
-        print(f"no saved models in {args.folder or store.models_dir()}")
+        print(f"no saved models in {args.folder or settings.models_dir()}")
     for info in models:
-        meta = info.metadata
-        score = meta.get("scores", {}).get("ensemble")
-        print(
-            f"{info.path}\t{meta.get('created')}\tn_train={meta.get('n_train')}\t"
-            f"ensemble={score if score is None else f'{score:.4f}'}"
-        )
+        print(f"{info.path}\t{info.summary}")
     return 0
 
 
@@ -189,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (CommandError, ValueError, OSError) as exc:  # DataError, ModelError, ImageError too
+    # Bad input, data or models, and files that cannot be read; a bug keeps its traceback.
+    except (CommandError, DigitcoreError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

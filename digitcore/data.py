@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -21,6 +19,10 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
+
+from digitcore import settings
+from digitcore.errors import DataError, ParamError
+from digitcore.files import sha256_file, write_atomic
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
@@ -47,10 +49,6 @@ MIRRORS: tuple[str, ...] = (
 Progress = Callable[[int, "int | None", str], None]
 
 
-class DataError(ValueError):
-    """A data file or source is missing, corrupt or inconsistent."""
-
-
 @dataclass
 class Dataset:
     """One labelled split of MNIST-form digits.
@@ -75,11 +73,16 @@ class Dataset:
 
     def head(self, n: int | None) -> Dataset:
         """Return the first ``n`` examples (all of them when ``n`` is None)."""
+        check_limit(n)
         if n is None:
             return self
-        if n < 1:
-            raise ValueError(f"limit must be a positive number of images; got {n}")
         return Dataset(self.images[:n], self.labels[:n], self.source, self.checksums)
+
+
+def check_limit(n: int | None) -> None:
+    """Refuse a limit on the number of examples that is not None or a positive number."""
+    if n is not None and n < 1:
+        raise ParamError(f"limit must be a positive number of images; got {n}")
 
 
 def _open_bytes(path: Path) -> bytes:
@@ -144,12 +147,6 @@ def read_idx(path: str | Path) -> NDArray[np.uint8]:
     return array
 
 
-def sha256_file(path: str | Path) -> str:
-    """Return the hex SHA-256 of a file, read in chunks."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
 def _find(folder: Path, name: str) -> Path:
     """The file ``name`` in ``folder``, gzipped or not (``x.gz`` or ``x``)."""
     for candidate in (folder / name, folder / name.removesuffix(".gz")):
@@ -173,7 +170,7 @@ def read_split(folder: str | Path, split: str) -> Dataset:
     """
     folder = Path(folder)
     if split not in SPLITS:
-        raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
+        raise ParamError(f"split must be 'train' or 'test'; got {split!r}")
     if not folder.is_dir():
         raise DataError(f"{folder}: data folder not found")
     image_path, label_path = (_find(folder, name) for name in SPLITS[split])
@@ -191,19 +188,12 @@ def read_split(folder: str | Path, split: str) -> Dataset:
     return Dataset(images, labels, f"folder {folder}", checksums)
 
 
-def cache_dir() -> Path:
-    """The per-user folder where downloaded MNIST files are kept."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "digitcore" / "mnist"
-
-
 def _download_one(url: str, target: Path, sha256: str, progress: Progress | None) -> None:
     """Fetch ``url`` into ``target`` atomically, refusing it unless its SHA-256 matches."""
-    digest = hashlib.sha256()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
+
+    def fetch(tmp: Path) -> None:
+        digest = hashlib.sha256()
+        with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=30) as response:
             total = response.headers.get("Content-Length")
             total = int(total) if total else None
             done = 0
@@ -218,15 +208,14 @@ def _download_one(url: str, target: Path, sha256: str, progress: Progress | None
                 f"{url}: SHA-256 {digest.hexdigest()[:12]}... does not match the "
                 f"published {sha256[:12]}..."
             )
-        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the cache is ordinary files
-        os.replace(tmp_name, target)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(target, fetch)
 
 
 def download_mnist(
     folder: str | Path | None = None,
+    *,
     mirrors: Sequence[str] | None = None,
     progress: Progress | None = None,
     names: Sequence[str] | None = None,
@@ -239,7 +228,7 @@ def download_mnist(
     Parameters
     ----------
     folder : str or Path, optional
-        Where to put the files; the per-user cache folder by default.
+        Where to put the files; :func:`digitcore.settings.cache_dir` by default.
     mirrors : sequence of str, optional
         Base URLs; ``DIGITCORE_MNIST_URL`` (if set) and then :data:`MIRRORS` by default.
     progress : callable, optional
@@ -257,9 +246,9 @@ def download_mnist(
     DataError
         When some file could not be had from any mirror; says what each mirror answered.
     """
-    folder = Path(folder) if folder is not None else cache_dir()
+    folder = Path(folder) if folder is not None else settings.cache_dir()
     if mirrors is None:
-        override = os.environ.get("DIGITCORE_MNIST_URL")
+        override = settings.mnist_url()
         mirrors = (override,) if override else MIRRORS
     for name in names or FILES:
         sha256 = FILES[name]
@@ -304,10 +293,7 @@ def load_offline_sample() -> tuple[Dataset, Dataset]:
 
 
 def load_mnist(
-    split: str,
-    data_dir: str | Path | None = None,
-    progress: Progress | None = None,
-    allow_download: bool = True,
+    split: str, data_dir: str | Path | None = None, *, progress: Progress | None = None
 ) -> Dataset:
     """Load one MNIST split from the first source that has it.
 
@@ -322,20 +308,17 @@ def load_mnist(
         the only source: a problem with it is an error, not a reason to look elsewhere.
     progress : callable, optional
         Download progress, ``progress(done, total_or_None, message)``.
-    allow_download : bool
-        Whether the cache may be filled from the network.
 
     Returns
     -------
     Dataset
     """
-    folder = data_dir or os.environ.get("DIGITCORE_DATA")
+    folder = data_dir or settings.data_dir()
     if folder:
         return read_split(folder, split)
     try:
-        if allow_download:
-            download_mnist(progress=progress, names=SPLITS[split])  # only this split's files
-        return read_split(cache_dir(), split)
+        download_mnist(progress=progress, names=SPLITS[split])  # only this split's files
+        return read_split(settings.cache_dir(), split)
     except DataError:
         train, test = load_offline_sample()
         return train if split == "train" else test

@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import platform
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,15 +20,13 @@ import joblib
 import numpy
 import sklearn
 
-from digitcore.data import sha256_file
+from digitcore import settings
+from digitcore.errors import ModelError
+from digitcore.files import sha256_file, write_atomic
 
 FORMAT = 1
 #: Libraries whose version must match for a pickle to load safely and predict the same.
 LIBRARIES = {"scikit-learn": sklearn.__version__, "numpy": numpy.__version__}
-
-
-class ModelError(ValueError):
-    """A saved model is missing, tampered with, or was saved by incompatible libraries."""
 
 
 @dataclass(frozen=True)
@@ -42,13 +38,25 @@ class ModelInfo:
 
     @property
     def name(self) -> str:
+        """The file name without its suffix, e.g. ``"ensemble-20261126-181341-073976"``."""
         return self.path.stem
 
+    @property
+    def summary(self) -> str:
+        """One line for people: when, on how many digits, how good.
 
-def models_dir() -> Path:
-    """The folder of saved models: ``DIGITCORE_MODELS``, else ``models/`` in the project."""
-    configured = os.environ.get("DIGITCORE_MODELS")
-    return Path(configured) if configured else Path(__file__).resolve().parent.parent / "models"
+        >>> meta = {"created": "2026-11-26T18:13:41+00:00", "n_train": 60000,
+        ...         "scores": {"ensemble": 0.995}}
+        >>> ModelInfo(Path("m.joblib"), meta).summary
+        '2026-11-26 18:13 · 60,000 digits · ensemble 99.50%'
+        """
+        meta = self.metadata
+        created = str(meta.get("created", "?")).replace("T", " ")[:16]
+        n_train = meta.get("n_train")
+        digits = f"{n_train:,}" if isinstance(n_train, int) else "?"
+        score = meta.get("scores", {}).get("ensemble")
+        score_text = f" · ensemble {score:.2%}" if isinstance(score, float) else ""
+        return f"{created} · {digits} digits{score_text}"
 
 
 def metadata_path(path: str | Path) -> Path:
@@ -56,20 +64,7 @@ def metadata_path(path: str | Path) -> Path:
     return Path(path).with_suffix(".json")
 
 
-def _write_atomic(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a saved model is an ordinary file
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def save(model: Any, metadata: dict[str, Any], folder: str | Path | None = None) -> ModelInfo:
+def save(model: Any, metadata: dict[str, Any], *, folder: str | Path | None = None) -> ModelInfo:
     """Save a fitted model with joblib (compressed) and its metadata beside it.
 
     Parameters
@@ -80,18 +75,18 @@ def save(model: Any, metadata: dict[str, Any], folder: str | Path | None = None)
         JSON-serialisable facts about it (data source, scores, fit times, ...). The library
         versions, creation time, file size and SHA-256 of the model file are added here.
     folder : str or Path, optional
-        Where to save; :func:`models_dir` by default.
+        Where to save; :func:`digitcore.settings.models_dir` by default.
 
     Returns
     -------
     ModelInfo
         The model file's path and the metadata as written.
     """
-    folder = Path(folder) if folder is not None else models_dir()
+    folder = Path(folder) if folder is not None else settings.models_dir()
     folder.mkdir(parents=True, exist_ok=True)
     created = datetime.now(UTC)
     path = folder / f"ensemble-{created:%Y%m%d-%H%M%S-%f}.joblib"
-    _write_atomic(path, lambda tmp: joblib.dump(model, tmp, compress=3))
+    write_atomic(path, lambda tmp: joblib.dump(model, tmp, compress=3))
     meta = {
         **metadata,
         "format": FORMAT,
@@ -102,7 +97,7 @@ def save(model: Any, metadata: dict[str, Any], folder: str | Path | None = None)
         "sha256": sha256_file(path),
     }
     text = json.dumps(meta, indent=2, sort_keys=True)
-    _write_atomic(metadata_path(path), lambda tmp: Path(tmp).write_text(text))
+    write_atomic(metadata_path(path), lambda tmp: tmp.write_text(text))
     return ModelInfo(path, meta)
 
 
@@ -182,8 +177,11 @@ def load(path: str | Path) -> tuple[Any, dict[str, Any]]:
 
 
 def list_models(folder: str | Path | None = None) -> list[ModelInfo]:
-    """Return the saved models in ``folder`` that have readable metadata, newest first."""
-    folder = Path(folder) if folder is not None else models_dir()
+    """Return the saved models in ``folder`` that have readable metadata, newest first.
+
+    ``folder`` is :func:`digitcore.settings.models_dir` by default.
+    """
+    folder = Path(folder) if folder is not None else settings.models_dir()
     found = []
     for path in folder.glob("*.joblib"):
         try:

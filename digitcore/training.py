@@ -34,45 +34,69 @@ def parse_param(text: str) -> Any:
 
 
 def train_model(
+    train_set: data.Dataset | None = None,
+    *,
+    test_set: data.Dataset | None = None,
     params: dict[str, dict[str, Any]] | None = None,
     limit: int | None = None,
     data_dir: str | Path | None = None,
     folder: str | Path | None = None,
     progress: JobProgress | None = None,
     random_state: int = 0,
+    n_jobs: int = 2,
 ) -> store.ModelInfo:
-    """Load MNIST, fit the ensemble, score it on the test set and save it with its metadata.
+    """Fit the ensemble, score it on a test set and save it with its metadata.
 
     Parameters
     ----------
+    train_set : Dataset, optional
+        The digits to train on; MNIST's training split by default.
+    test_set : Dataset, optional
+        The digits to score on; MNIST's test split by default.
     params : dict, optional
         Hyperparameters by member, over :data:`digitcore.ensemble.DEFAULT_PARAMS`.
     limit : int, optional
-        Train on the first ``limit`` training images only (for quick runs).
+        Train on the first ``limit`` digits of the training set only (for quick runs).
     data_dir : str or Path, optional
-        Folder of the MNIST files; otherwise as :func:`digitcore.data.load_mnist` finds them.
+        Folder of the MNIST files for the split(s) not given; otherwise as
+        :func:`digitcore.data.load_mnist` finds them.
     folder : str or Path, optional
-        Where to save the model; :func:`digitcore.store.models_dir` by default.
+        Where to save the model; :func:`digitcore.settings.models_dir` by default.
     progress : callable, optional
         ``progress(fraction, message)``, fraction from 0 to 1.
     random_state : int
         Seed for the members that draw random numbers.
+    n_jobs : int
+        Members fitted in parallel (see :func:`digitcore.ensemble.train`).
 
     Returns
     -------
     ModelInfo
         The saved model's path and metadata (scores, fit times, data source, ...).
+
+    Raises
+    ------
+    digitcore.errors.ParamError
+        For refused hyperparameters or a ``limit`` below 1, before any slow work.
+    digitcore.errors.DataError
+        When MNIST is needed and cannot be read.
     """
     report = progress or (lambda fraction, message: None)
-    merged = ensemble.merge_params(params)  # refuse bad hyperparameters before any slow work
+    # Refuse bad hyperparameters and limits before any slow work.
+    merged = ensemble.merge_params(params)
+    data.check_limit(limit)
     start = time.perf_counter()
 
     def downloading(done: int, total: int | None, message: str) -> None:
         report(_LOAD * done / total if total else 0.0, message)
 
-    report(0.0, "Loading MNIST")
-    train_set = data.load_mnist("train", data_dir, progress=downloading).head(limit)
-    test_set = data.load_mnist("test", data_dir, progress=downloading)
+    if train_set is None or test_set is None:
+        report(0.0, "Loading MNIST")
+    if train_set is None:
+        train_set = data.load_mnist("train", data_dir, progress=downloading)
+    train_set = train_set.head(limit)
+    if test_set is None:
+        test_set = data.load_mnist("test", data_dir, progress=downloading)
     model = ensemble.build_ensemble(merged, random_state=random_state)
 
     def fitted(name: str, done: int, total: int, seconds: float | None) -> None:
@@ -83,7 +107,9 @@ def train_model(
                 _LOAD + _FIT * done / total, f"Fitted {ensemble.MEMBERS[name]} in {seconds:.1f} s"
             )
 
-    fit_seconds = ensemble.train(model, train_set.images, train_set.labels, progress=fitted)
+    fit_seconds = ensemble.train(
+        model, train_set.images, train_set.labels, progress=fitted, n_jobs=n_jobs
+    )
     train_seconds = time.perf_counter() - start
 
     report(_LOAD + _FIT, f"Scoring on {len(test_set):,} test images")
@@ -97,12 +123,13 @@ def train_model(
             "n_train": len(train_set),
             "n_test": scores.n,
             "data_source": train_set.source,
+            "test_source": test_set.source,
             "data_sha256": {**train_set.checksums, **test_set.checksums},
             "scores": scores.accuracy,
             "fit_seconds": fit_seconds,
             "train_seconds": train_seconds,
         },
-        folder,
+        folder=folder,
     )
     report(1.0, f"Saved {info.path.name}: ensemble accuracy {scores.accuracy['ensemble']:.2%}")
     return info

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from digitcore import store
 from digitcore.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,29 +90,35 @@ def test_tampered_model_is_refused_by_the_command_line(small_model_info, tmp_pat
     assert err.count("\n") == 1 and "refusing to load" in err
 
 
-def test_unknown_hyperparameter_value_is_refused(tmp_path, capsys, mnist_dir):
-    assert (
-        main(
-            [
-                "train",
-                "--data",
-                str(mnist_dir),
-                "--limit",
-                "50",
-                "--out",
-                str(tmp_path),
-                "--knn-n-neighbors",
-                "many",
-            ]
-        )
-        == 1
-    )
-    assert "error:" in capsys.readouterr().err
+def test_unknown_hyperparameter_value_is_refused_before_any_work(tmp_path, capsys, mnist_dir):
+    argv = ["train", "--data", str(mnist_dir), "--limit", "50", "--out", str(tmp_path)]
+    assert main([*argv, "--knn-n-neighbors", "many"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert re.match(r"error: k-nearest neighbours: .*'n_neighbors'.* Got 'many' instead", err)
+    assert not list(tmp_path.iterdir())  # nothing trained, nothing saved
 
 
-def test_models_lists_saved_models(small_model_info, capsys):
+def test_a_training_limit_below_one_is_refused_in_one_line(tmp_path, capsys, mnist_dir):
+    argv = ["train", "--data", str(mnist_dir), "--limit", "0", "--out", str(tmp_path)]
+    assert main(argv) == 1
+    assert capsys.readouterr().err == ("error: limit must be a positive number of images; got 0\n")
+
+
+def test_a_bug_is_not_reported_as_bad_input(monkeypatch, tmp_path):
+    """Check only the project's errors become one-line messages: a plain ValueError surfaces."""
+
+    def broken(folder=None):
+        raise ValueError("a bug in the code")
+
+    monkeypatch.setattr(store, "list_models", broken)
+    with pytest.raises(ValueError, match="a bug in the code"):
+        main(["models", "--folder", str(tmp_path)])
+
+
+def test_models_lists_saved_models_with_their_summary(small_model_info, capsys):
     assert main(["models", "--folder", str(small_model_info.path.parent)]) == 0
-    assert small_model_info.path.name in capsys.readouterr().out
+    assert capsys.readouterr().out == f"{small_model_info.path}\t{small_model_info.summary}\n"
 
 
 @pytest.fixture

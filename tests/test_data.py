@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitcore import data
-from digitcore.data import DataError
+from digitcore import data, settings
+from digitcore.errors import DataError, ParamError
+from digitcore.files import sha256_file
 
 
 def write_idx(path: Path, array: np.ndarray, magic: int, compress: bool = True) -> Path:
@@ -101,6 +102,17 @@ def test_limit_takes_the_first_images(mnist_test):
     np.testing.assert_array_equal(head.labels, mnist_test.labels[:7])
 
 
+@pytest.mark.parametrize("limit", [0, -5])
+def test_a_limit_below_one_is_refused(mnist_test, limit):
+    with pytest.raises(ParamError, match=f"limit must be a positive number of images; got {limit}"):
+        mnist_test.head(limit)
+
+
+def test_an_unknown_split_is_refused(mnist_dir):
+    with pytest.raises(ParamError, match="split must be 'train' or 'test'; got 'validation'"):
+        data.read_split(mnist_dir, "validation")
+
+
 def test_offline_sample_is_balanced_real_mnist():
     train, test = data.load_offline_sample()
     assert train.images.shape == (4500, 28, 28) and test.images.shape == (500, 28, 28)
@@ -153,9 +165,11 @@ def dead_url() -> str:
 def test_download_verifies_and_writes_every_file(mirror, tmp_path):
     _root, url = mirror
     seen = []
-    folder = data.download_mnist(tmp_path / "cache", [url], progress=lambda d, t, m: seen.append(m))
+    folder = data.download_mnist(
+        tmp_path / "cache", mirrors=[url], progress=lambda d, t, m: seen.append(m)
+    )
     for name, sha in data.FILES.items():
-        assert data.sha256_file(folder / name) == sha
+        assert sha256_file(folder / name) == sha
     assert any("t10k-images" in message for message in seen)
     assert len(data.read_split(folder, "test")) == 10000
     assert not list(folder.glob(".*"))  # no temporary files left behind
@@ -167,8 +181,10 @@ def test_download_skips_a_dead_mirror_and_a_corrupt_copy(mirror, serve, tmp_path
     shutil.copytree(good_root, bad_root)
     corrupt = bad_root / "t10k-labels-idx1-ubyte.gz"
     corrupt.write_bytes(corrupt.read_bytes()[:-1] + b"\x00")
-    folder = data.download_mnist(tmp_path / "cache", [dead_url(), serve(bad_root), good_url])
-    assert data.sha256_file(folder / corrupt.name) == data.FILES[corrupt.name]
+    folder = data.download_mnist(
+        tmp_path / "cache", mirrors=[dead_url(), serve(bad_root), good_url]
+    )
+    assert sha256_file(folder / corrupt.name) == data.FILES[corrupt.name]
 
 
 def test_download_that_only_finds_corrupt_files_fails_and_keeps_nothing(mirror, tmp_path):
@@ -176,8 +192,9 @@ def test_download_that_only_finds_corrupt_files_fails_and_keeps_nothing(mirror, 
     (root / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8bnot really gzip")
     cache = tmp_path / "cache"
     with pytest.raises(DataError, match="could not download t10k-images-idx3-ubyte.gz.*SHA-256"):
-        data.download_mnist(cache, [dead_url(), url])
+        data.download_mnist(cache, mirrors=[dead_url(), url])
     assert not (cache / "t10k-images-idx3-ubyte.gz").exists()
+    assert not list(cache.glob(".*"))  # nor a temporary file
 
 
 def test_mirror_url_comes_from_the_environment_and_a_split_fetches_its_files(
@@ -189,7 +206,7 @@ def test_mirror_url_comes_from_the_environment_and_a_split_fetches_its_files(
     monkeypatch.delenv("DIGITCORE_DATA", raising=False)
     test = data.load_mnist("test")
     assert len(test) == 10000 and str(tmp_path / "xdg") in test.source
-    cached = sorted(p.name for p in data.cache_dir().iterdir())
+    cached = sorted(p.name for p in settings.cache_dir().iterdir())
     assert cached == sorted(data.SPLITS["test"])  # a split fetches only its own two files
 
 

@@ -9,19 +9,19 @@ import pytest
 from sklearn.dummy import DummyClassifier
 
 from digitcore import store
-from digitcore.store import ModelError
+from digitcore.errors import ModelError
 
 
 @pytest.fixture
 def saved(tmp_path):
     model = DummyClassifier(strategy="constant", constant=7).fit(np.zeros((2, 1)), [7, 3])
-    return store.save(model, {"scores": {"ensemble": 0.5}}, tmp_path)
+    return store.save(model, {"scores": {"ensemble": 0.5}, "n_train": 1234}, folder=tmp_path)
 
 
 def test_saved_model_loads_back_with_its_metadata(saved):
     model, meta = store.load(saved.path)
     assert model.predict(np.zeros((1, 1))).tolist() == [7]
-    assert meta["scores"] == {"ensemble": 0.5}
+    assert meta["scores"] == {"ensemble": 0.5} and meta["n_train"] == 1234
     assert meta["sha256"] == saved.metadata["sha256"]
     assert meta["libraries"]["scikit-learn"] == store.LIBRARIES["scikit-learn"]
     assert meta["file_bytes"] == saved.path.stat().st_size
@@ -56,16 +56,32 @@ def test_missing_model_file_is_a_clear_error(tmp_path):
 
 
 def test_listing_offers_only_our_models_newest_first(saved, tmp_path):
-    newer = store.save(DummyClassifier().fit([[0]], [1]), {}, tmp_path)
+    newer = store.save(DummyClassifier().fit([[0]], [1]), {}, folder=tmp_path)
     (tmp_path / "stranger.joblib").write_bytes(b"not ours")
     assert [m.path for m in store.list_models(tmp_path)] == [newer.path, saved.path]
     assert store.latest(tmp_path) == newer.path
 
 
-def test_models_folder_comes_from_the_environment(tmp_path, monkeypatch):
+def test_models_folder_comes_from_the_environment(saved, tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path))
-    assert store.models_dir() == tmp_path
+    assert store.latest() == saved.path
+    monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path / "empty"))
     assert store.latest() is None
+
+
+def test_summary_says_when_on_how_many_digits_and_how_good(saved):
+    created = saved.metadata["created"].replace("T", " ")[:16]
+    assert saved.summary == f"{created} · 1,234 digits · ensemble 50.00%"
+
+
+def test_summary_of_sparse_metadata_says_what_is_unknown(tmp_path):
+    info = store.ModelInfo(tmp_path / "m.joblib", {"created": "2026-01-02T03:04:05+00:00"})
+    assert info.summary == "2026-01-02 03:04 · ? digits"
+
+
+def test_saved_files_are_world_readable(saved):
+    for path in (saved.path, store.metadata_path(saved.path)):
+        assert path.stat().st_mode & 0o777 == 0o644
 
 
 def test_save_leaves_no_temporary_files(saved, tmp_path):
