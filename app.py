@@ -1,4 +1,4 @@
-"""Digit reader: draw digits and let an ensemble of three models read them. Routes only."""
+"""Digit reader: draw digits and let an ensemble of models read them. Routes only."""
 
 import streamlit as st
 

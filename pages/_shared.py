@@ -1,18 +1,21 @@
-"""What the pages share: the active model (one copy for all sessions), the model picker and the
-first-run preparation of a model when none is saved.
+"""What the pages share: the active model (one copy for all sessions), the model picker, a
+training run with its lock, status and progress, and how errors are explained.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 import numpy as np
 import streamlit as st
-from numpy.typing import NDArray
 
-from digitcore import ensemble, store, training
+from digitcore import settings, store, training
+from digitcore.errors import DigitcoreError, ModelError
 from digitcore.recognize import recognize
+from pages import _render
 
 #: Training-set size of the model the app prepares itself on a machine with none saved.
 FIRST_RUN_LIMIT = 20_000
@@ -35,6 +38,28 @@ def ensure_routed() -> None:
         st.rerun()
 
 
+def internal_problem(doing: str, exc: BaseException) -> str:
+    """Words for an exception nobody expected: a bug in the app, not the visitor's input."""
+    return (
+        f"{doing} failed because of an internal problem in the app ({type(exc).__name__}: "
+        f"{exc}). This is a bug, not something you did."
+    )
+
+
+def explain(doing: str, exc: BaseException, hint: str = "") -> str:
+    """Words for a failure: the reason ``digitcore`` gave for bad input, data or a model, or an
+    internal problem for anything else."""
+    if not isinstance(exc, (DigitcoreError, OSError)):
+        return internal_problem(doing, exc)
+    return f"{doing} failed: {str(exc).rstrip('.')}." + (f" {hint}" if hint else "")
+
+
+def stop_with(message: str) -> NoReturn:
+    """Show ``message`` as an error and end this run of the page."""
+    st.error(message)
+    st.stop()
+
+
 @st.cache_resource(max_entries=2, show_spinner="Loading the model...")
 def get_model(path: str, sha256: str) -> tuple[Any, dict[str, Any]]:
     """Load a saved model once for every session; ``sha256`` keys the cache to the file's content.
@@ -55,33 +80,91 @@ def training_lock() -> threading.Lock:
     return threading.Lock()
 
 
-def model_label(info: store.ModelInfo) -> str:
-    """One line for people: when, on how many digits, how good."""
-    meta = info.metadata
-    created = str(meta.get("created", "?")).replace("T", " ")[:16]
-    score = meta.get("scores", {}).get("ensemble")
-    score_text = f" · ensemble {score:.1%}" if isinstance(score, float) else ""
-    return f"{created} · {count(meta.get('n_train'))} digits{score_text}"
-
-
-def count(value: Any) -> str:
-    """A number with thousands separators, or "?" when unknown."""
-    return f"{value:,}" if isinstance(value, int) else "?"
-
-
-def progress_reporter(bar: Any, log: Any | None = None):
+@dataclass
+class ProgressLog:
     """A ``progress(fraction, message)`` callback that moves ``bar`` and writes each new message
-    (one line per stage: download, each model fitted with its time, scoring, saving) to ``log``."""
-    written: list[str] = []
+    (one line per stage: download, each model fitted with its time, scoring, saving) to ``log``.
+    """
 
-    def report(fraction: float, message: str) -> None:
-        bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
-        if log is not None and message not in written[-1:]:
-            written.append(message)
-            log.write(message)
+    bar: Any
+    log: Any | None = None
+    lines: list[str] = field(default_factory=list)
 
-    report.lines = written
-    return report
+    def __call__(self, fraction: float, message: str) -> None:
+        self.bar.progress(min(max(float(fraction), 0.0), 1.0), text=message)
+        if self.log is not None and message not in self.lines[-1:]:
+            self.lines.append(message)
+            self.log.write(message)
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """A finished training run: the model it saved and the progress lines it wrote."""
+
+    info: store.ModelInfo
+    log: list[str]
+
+
+def run_training(
+    title: str,
+    *,
+    done: str = "Saved",
+    failure: str = "Training",
+    hint: str = "",
+    intro: str = "",
+    wait: str | None = None,
+    still_needed: Callable[[], bool] | None = None,
+    **train_kwargs: Any,
+) -> TrainingRun | None:
+    """Train and save a model under a status box with a progress bar and a line per stage.
+
+    One training runs at a time on the server. Stops the page with an explanation when
+    training fails, or when another session is training and ``wait`` is not given.
+
+    Parameters
+    ----------
+    title : str
+        The status box's label while training, e.g. "Training on 10,000 digits...".
+    done : str
+        The label's first word once the model is saved, followed by the model's name.
+    failure, hint : str
+        Said when training fails: "{failure} failed: {reason}. {hint}".
+    intro : str
+        Said above the status box (once the lock is held and training is still needed).
+    wait : str, optional
+        When another session is training, wait for it with this message instead of giving up.
+    still_needed : callable, optional
+        Asked once the lock is held: train only if it returns True (a session waited for may
+        have done the work already).
+    **train_kwargs
+        Passed to :func:`digitcore.training.train_model` (keywords only).
+
+    Returns
+    -------
+    TrainingRun or None
+        None when ``still_needed`` said training was no longer needed.
+    """
+    lock = training_lock()
+    if not lock.acquire(blocking=False):
+        if wait is None:
+            st.warning("Another visitor is training a model right now; try again in a few minutes.")
+            st.stop()
+        with st.spinner(wait):
+            lock.acquire()
+    try:
+        if still_needed is not None and not still_needed():
+            return None
+        if intro:
+            st.info(intro)
+        with st.status(title, expanded=True) as status:
+            progress = ProgressLog(st.progress(0.0, text="Starting"), st)
+            info = training.train_model(progress=progress, **train_kwargs)
+            status.update(label=f"{done} {info.name}", state="complete", expanded=False)
+    except Exception as exc:  # bad hyperparameters, no data, a full disk: explain, no traceback
+        stop_with(explain(failure, exc, hint))
+    finally:
+        lock.release()
+    return TrainingRun(info, progress.lines)
 
 
 def prepare_first_model() -> None:
@@ -90,32 +173,19 @@ def prepare_first_model() -> None:
     One session does the work; others arriving meanwhile wait for it. Stops the page with an
     explanation when it cannot be done.
     """
-    lock = training_lock()
-    if not lock.acquire(blocking=False):
-        with st.spinner(
-            "Another visitor's session is preparing the first model; waiting for it..."
-        ):
-            lock.acquire()
-    try:
-        if store.latest() is not None:  # prepared by the session we waited for
-            return
-        st.info(
-            f"No saved model in `{store.models_dir()}` yet, so the app is preparing one: MNIST "
-            f"is loaded (downloaded once if needed) and {FIRST_RUN_LIMIT:,} digits are used "
-            "for training. This happens once and takes a minute or two."
-        )
-        with st.status("Preparing the first model...", expanded=True) as status:
-            bar = st.progress(0.0, text="Starting")
-            info = training.train_model(limit=FIRST_RUN_LIMIT, progress=progress_reporter(bar, st))
-            status.update(label=f"Prepared {info.name}", state="complete", expanded=False)
-    except Exception as exc:  # any failure is explained on the page, never as a traceback
-        st.error(
-            f"The app could not prepare a model: {exc}. Set `DIGITCORE_DATA` to a folder of the "
-            "MNIST files, or put a saved model into the models folder, then reload."
-        )
-        st.stop()
-    finally:
-        lock.release()
+    run_training(
+        "Preparing the first model...",
+        done="Prepared",
+        failure="Preparing a model",
+        intro=f"No saved model in `{settings.models_dir()}` yet, so the app is preparing one: "
+        f"MNIST is loaded (downloaded once if needed) and {FIRST_RUN_LIMIT:,} digits are used "
+        "for training. This happens once and takes a minute or two.",
+        hint="Set `DIGITCORE_DATA` to a folder of the MNIST files, or put a saved model into "
+        "the models folder, then reload.",
+        wait="Another visitor's session is preparing the first model; waiting for it...",
+        still_needed=lambda: store.latest() is None,  # else prepared by the session waited for
+        limit=FIRST_RUN_LIMIT,
+    )
 
 
 def pick_model(models: list[store.ModelInfo]) -> store.ModelInfo:
@@ -124,8 +194,8 @@ def pick_model(models: list[store.ModelInfo]) -> store.ModelInfo:
     current = st.session_state.get("model_path", NEWEST)
     if current not in paths:
         current = NEWEST
-    labels = {NEWEST: f"Newest ({model_label(models[0])})"}
-    labels.update({str(info.path): model_label(info) for info in models})
+    labels = {NEWEST: f"Newest ({models[0].summary})"}
+    labels.update({str(info.path): info.summary for info in models})
     options = [NEWEST, *paths]
     choice = st.sidebar.selectbox(
         "Active model",
@@ -149,15 +219,14 @@ def chosen_model() -> store.ModelInfo:
             prepare_first_model()
             models = store.list_models()
     except OSError as exc:
-        st.error(f"The models folder `{store.models_dir()}` cannot be read: {exc}")
-        st.stop()
+        stop_with(f"The models folder `{settings.models_dir()}` cannot be read: {exc}")
     if not models:
-        st.error(f"No model could be found or prepared in `{store.models_dir()}`.")
-        st.stop()
+        stop_with(f"No model could be found or prepared in `{settings.models_dir()}`.")
     info = pick_model(models)
     meta = info.metadata
     st.sidebar.caption(
-        f"Trained on {count(meta.get('n_train'))} digits from {meta.get('data_source', '?')}."
+        f"Trained on {_render.count(meta.get('n_train'))} digits from "
+        f"{meta.get('data_source', '?')}."
     )
     return info
 
@@ -170,20 +239,11 @@ def active_model() -> tuple[Any, store.ModelInfo]:
     info = chosen_model()
     try:
         model, _ = get_model(str(info.path), str(info.metadata.get("sha256")))
-    except store.ModelError as exc:
-        st.error(
+    except ModelError as exc:
+        stop_with(
             f"The model {info.name} cannot be used: {exc}. Pick another model in the sidebar, "
             "or train a new one on the Train page."
         )
-        st.stop()
+    except Exception as exc:  # explain, never show a traceback
+        stop_with(internal_problem(f"Loading the model {info.name}", exc))
     return model, info
-
-
-def member_names() -> dict[str, str]:
-    """Display names of the members and of the ensemble, by name."""
-    return {**ensemble.MEMBERS, "ensemble": "ensemble"}
-
-
-def enlarge(image: NDArray[np.uint8], factor: int = 4) -> NDArray[np.uint8]:
-    """A 28x28 digit scaled up by whole pixels, so the browser shows it sharp, not blurred."""
-    return np.kron(np.asarray(image, dtype=np.uint8), np.ones((factor, factor), dtype=np.uint8))

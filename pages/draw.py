@@ -1,31 +1,49 @@
 """Draw: write digits on the canvas (or upload a photo of some) and see what the models read."""
 
-import hashlib
-import time
+from __future__ import annotations
 
-import pandas as pd
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
 import streamlit as st
+from numpy.typing import NDArray
 from streamlit_drawable_canvas import st_canvas
 
-from digitcore.images import ImageError
-from digitcore.recognize import recognize
-from pages import _shared
-
-_shared.ensure_routed()
+from digitcore import ensemble
+from digitcore.caching import fingerprint
+from digitcore.errors import DigitcoreError, ImageError
+from digitcore.recognize import Reading, recognize
+from pages import _render, _shared
 
 #: Wide enough for a number of several digits, tall enough for a finger.
 CANVAS = {"width": 680, "height": 280, "stroke_width": 18}
 #: The canvas sends a stroke 0.2 s after the mouse is lifted; an Identify click right after the
 #: last stroke waits up to this long, so that stroke arrives and restarts the run with it.
 SETTLE_SECONDS = 0.3
-AGREEMENT = {3: "all three models agree", 2: "two of three models agree", 1: "the models disagree"}
-ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth"]
+#: Which model read which input: (model path, fingerprint of the drawing or file, or None).
+ReadingKey = tuple[str, str | None]
 
 state = st.session_state
-state.setdefault("canvas_id", 0)  # a new id gives a new, empty canvas
-state.setdefault("number", "")  # the number being built, digit by digit
-state.setdefault("reading", None)  # (fingerprint of the input, Reading) last shown
-state.setdefault("asked", False)  # Identify pressed: read this canvas, and its later strokes
+
+
+@dataclass(frozen=True)
+class Input:
+    """What there is to read on this run, and what to say when there is nothing."""
+
+    image: NDArray[np.uint8] | bytes | None  # a canvas's RGBA array or an uploaded file's bytes
+    requested: bool  # Identify pressed, "Read as I draw" on, or a file uploaded
+    hint: str  # before anything is asked for
+    blank: str  # asked for, but no digit there
+
+
+def init_state() -> None:
+    """This visitor's Draw-page state, set once."""
+    state.setdefault("canvas_id", 0)  # a new id gives a new, empty canvas
+    state.setdefault("number", "")  # the number being built, digit by digit
+    state.setdefault("reading", None)  # (ReadingKey, Reading) last shown
+    state.setdefault("asked", False)  # Identify pressed: read this canvas, and its later strokes
 
 
 def identify() -> None:
@@ -51,55 +69,8 @@ def reset_number() -> None:
     state.number = ""
 
 
-def fingerprint(image) -> str | None:
-    if image is None:
-        return None
-    data = image if isinstance(image, bytes) else image.tobytes()
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def describe(reading) -> str:
-    """How much the models agree, in words (no figures: the number must be the only digits)."""
-    if len(reading.digits) == 1:
-        return AGREEMENT[reading.digits[0].agreement].capitalize() + "."
-    split = [i for i, d in enumerate(reading.digits) if not d.unanimous]
-    if not split:
-        return "All three models agree on every digit."
-    where = ", ".join(ORDINALS[i] if i < len(ORDINALS) else "a later" for i in split)
-    return f"The models do not all agree on the {where} digit{'s' if len(split) > 1 else ''}."
-
-
-def votes_table(reading, names: dict[str, str]) -> pd.DataFrame:
-    rows = []
-    for position, d in enumerate(reading.digits, start=1):
-        row = {"digit": position}
-        for member, vote in d.votes.items():
-            confidence = d.confidence.get(member)
-            row[names.get(member, member)] = (
-                f"{vote} ({confidence:.0%})" if confidence is not None else str(vote)
-            )
-        row["ensemble"] = str(d.digit)
-        row["agreement"] = f"{d.agreement}/{len(d.votes)}"
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("digit")
-
-
-st.title("Draw a number")
-st.caption(
-    "Write one or more digits side by side with the mouse or a finger, then press Identify. "
-    "Three models (SVC, k-nearest neighbours, random forest) vote on each digit."
-)
-model, info = _shared.active_model()
-
-source = st.segmented_control(
-    "Input",
-    ["Draw", "Upload an image"],
-    default="Draw",
-    required=True,
-    label_visibility="collapsed",
-)
-clicked = False
-if source == "Draw":
+def canvas_input() -> Input:
+    """The canvas with its Identify and Clear buttons and the "Read as I draw" switch."""
     canvas = st_canvas(
         stroke_color="#FFFFFF",
         background_color="#000000",
@@ -108,7 +79,6 @@ if source == "Draw":
         key=f"canvas-{state.canvas_id}",
         **CANVAS,
     )
-    image = canvas.image_data
     left, middle, right = st.columns([1, 1, 2], vertical_alignment="center")
     clicked = left.button("Identify", type="primary", on_click=identify, width="stretch")
     middle.button("Clear", on_click=clear, width="stretch")
@@ -118,60 +88,84 @@ if source == "Draw":
         for _ in range(int(SETTLE_SECONDS / 0.02)):
             time.sleep(0.02)
             tick.empty()  # a yield point: a stroke arriving now reruns the page with it at once
-    requested = state.asked or live
-    hint = "Draw a digit, then press **Identify**."
-    blank = "Draw a digit first: the canvas is empty."
-else:
+    return Input(
+        image=canvas.image_data,
+        requested=state.asked or live,
+        hint="Draw a digit, then press **Identify**.",
+        blank="Draw a digit first: the canvas is empty.",
+    )
+
+
+def upload_input() -> Input:
+    """A file uploader for a photo or scan of digits; uploading one asks for a reading."""
     upload = st.file_uploader(
         "A photo or scan of handwritten digits (dark ink on light paper, or light on dark)",
         type=["png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"],
     )
     image = upload.getvalue() if upload is not None else None
-    requested = image is not None
-    hint = "Upload an image of one or more handwritten digits."
-    blank = "No digit found in that image: try a closer, sharper photo of dark ink on paper."
-
-key = (str(info.path), fingerprint(image))  # another model must read the drawing again
-error = None
-if state.reading is None or state.reading[0] != key:
-    if requested and image is not None:
-        try:
-            state.reading = (key, recognize(model, image))
-        except ImageError as exc:
-            state.reading, error = None, f"That image could not be read: {exc}"
-        except Exception as exc:  # explain, never show a traceback
-            state.reading, error = None, f"Reading failed ({type(exc).__name__}: {exc})."
-    else:
-        state.reading = None
-        if requested:  # Identify on a canvas that has sent nothing yet
-            error = "blank"
-reading = state.reading[1] if state.reading else None
-
-with st.container(key="prediction", border=True):
-    if error == "blank" or (reading is not None and reading.blank):
-        st.info(blank)
-    elif error:
-        st.error(error)
-    elif reading is None:
-        st.info(hint)
-    else:
-        st.markdown(
-            f"<p style='font-size:5.5rem;font-weight:700;line-height:1.1;margin:0'>{reading.text}</p>",
-            unsafe_allow_html=True,
-        )
-        st.caption(describe(reading))
-
-if reading is not None and not reading.blank:
-    names = _shared.member_names()
-    st.table(votes_table(reading, names))  # static HTML: nothing for the browser to load lazily
-    st.image(
-        [_shared.enlarge(d.image) for d in reading.digits],
-        caption=[f"read as {d.digit}" for d in reading.digits],
-        width=84,
+    return Input(
+        image=image,
+        requested=image is not None,
+        hint="Upload an image of one or more handwritten digits.",
+        blank="No digit found in that image: try a closer, sharper photo of dark ink on paper.",
     )
-    st.caption(
-        "What the models saw: each digit cut out, scaled and centred in 28x28 pixels as in MNIST."
+
+
+def current_input() -> Input:
+    """The input the visitor chose (drawing or upload) and what it holds now."""
+    source = st.segmented_control(
+        "Input",
+        ["Draw", "Upload an image"],
+        default="Draw",
+        required=True,
+        label_visibility="collapsed",
     )
+    return canvas_input() if source == "Draw" else upload_input()
+
+
+def reading_key(model_path: str, image: NDArray[np.uint8] | bytes | None) -> ReadingKey:
+    """Names a reading by model and input: another model must read the same drawing again."""
+    return (model_path, None if image is None else fingerprint(image))
+
+
+def reading_for(model: Any, key: ReadingKey, given: Input) -> Reading | None:
+    """The reading to show: the one kept for ``key``, else a new one when asked for, else none.
+
+    A reading is kept in the session, so a rerun (another widget, a stroke) does not read the
+    same input again.
+
+    Raises
+    ------
+    digitcore.errors.ImageError
+        When the input is not an image that can be read (not an image, too big, ...).
+    """
+    kept = state.reading
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    state.reading = None  # first, so a failed reading leaves nothing stale behind
+    if given.requested and given.image is not None:
+        state.reading = (key, recognize(model, given.image))
+        return state.reading[1]
+    return None
+
+
+def show_reading(reading: Reading | None, given: Input, error: str | None) -> None:
+    """The prediction box: the number read, or why there is none."""
+    with st.container(key="prediction", border=True):
+        if error:
+            st.error(error)
+        elif reading is None:
+            # Asked for but nothing read: the canvas has sent nothing yet.
+            st.info(given.blank if given.requested else given.hint)
+        elif reading.blank:
+            st.info(given.blank)
+        else:
+            _render.show_number_read(reading)
+
+
+def show_details(reading: Reading) -> None:
+    """Every model's votes, the images the models saw, and the button adding them to the number."""
+    _render.show_votes(reading)
     st.button(
         f"Add {reading.text} to the number",
         on_click=add_to_number,
@@ -180,7 +174,36 @@ if reading is not None and not reading.blank:
         help="Appends the digits read and clears the canvas for the next one.",
     )
 
-st.subheader(f"Number: {state.number or '—'}")
-undo, reset, _ = st.columns([1, 1, 2])
-undo.button("Undo last digit", on_click=undo_digit, disabled=not state.number, width="stretch")
-reset.button("Reset number", on_click=reset_number, disabled=not state.number, width="stretch")
+
+def show_number() -> None:
+    """The number being built, with undo and reset."""
+    st.subheader(f"Number: {state.number or '—'}")
+    undo, reset, _ = st.columns([1, 1, 2])
+    undo.button("Undo last digit", on_click=undo_digit, disabled=not state.number, width="stretch")
+    reset.button("Reset number", on_click=reset_number, disabled=not state.number, width="stretch")
+
+
+_shared.ensure_routed()
+init_state()
+st.title("Draw a number")
+model, info = _shared.active_model()
+st.caption(
+    "Write one or more digits side by side with the mouse or a finger, then press Identify. "
+    f"{_render.models_phrase(ensemble.member_names(model))} vote on each digit."
+)
+
+given = current_input()
+reading, error = None, None
+try:
+    reading = reading_for(model, reading_key(str(info.path), given.image), given)
+except ImageError as exc:
+    error = f"That image could not be read: {exc}"
+except DigitcoreError as exc:
+    error = f"Reading failed: {exc}"
+except Exception as exc:  # explain, never show a traceback
+    error = _shared.internal_problem("Reading", exc)
+
+show_reading(reading, given, error)
+if reading is not None and not reading.blank:
+    show_details(reading)
+show_number()

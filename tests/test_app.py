@@ -7,11 +7,14 @@ stand-in that hands the page the RGBA array a real canvas would (see ``FakeCanva
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
+from unittest.mock import ANY
 
 import numpy as np
 import pytest
@@ -20,8 +23,10 @@ from PIL import Image
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from digitcore import data, store
-from pages import _shared
+from digitcore import data, settings, store, training
+from digitcore.errors import DataError
+from digitcore.recognize import DigitReading, Reading
+from pages import _render, _shared
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -123,6 +128,11 @@ def test_draw_page_asks_for_a_drawing_until_identify_is_pressed(models, monkeypa
     assert at.title[0].value == "Draw a number"
     assert "press **Identify**" in prediction(at)
     assert not re.search(r"\d", prediction(at))
+    # The caption counts and names the members of the model in use.
+    assert any(
+        "Three models (SVC, k-nearest neighbours, random forest) vote" in c.value
+        for c in at.caption
+    )
 
 
 def test_identify_reads_the_drawn_digit_with_every_models_vote(models, monkeypatch):
@@ -350,3 +360,172 @@ def test_first_run_prepares_a_model_with_progress(
     assert at.get("status")[0].proto.label.startswith("Prepared")
     assert len(store.list_models(tmp_path / "empty")) == 1
     assert at.title[0].value == "Draw a number"
+
+
+def test_an_unexpected_error_while_reading_is_explained_as_an_internal_problem(models, monkeypatch):
+    from digitcore import recognize as recognize_module
+
+    def broken(model, image):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(recognize_module, "recognize", broken)
+    at, _ = draw_page(monkeypatch, number_drawing(7))
+    click(at, "Identify")
+    assert not at.exception
+    assert "internal problem" in prediction(at) and "boom" in prediction(at)
+
+
+# --- describe: worded from the votes, whatever the number of members --------------------------
+
+FOUR = ("svc", "knn", "rf", "cnn")
+
+
+def digit_reading(digit: int, votes: dict[str, int]) -> DigitReading:
+    """A hand-built reading of one digit with the given members' votes."""
+    return DigitReading(
+        digit=digit,
+        votes=votes,
+        confidence={member: None for member in votes},
+        agreement=sum(vote == digit for vote in votes.values()),
+        image=np.zeros((28, 28), dtype=np.uint8),
+        box=(0, 0, 28, 28),
+    )
+
+
+@pytest.mark.parametrize(
+    ("votes", "words"),
+    [
+        ((7, 7, 7), "All three models agree."),
+        ((7, 7, 1), "Two of three models agree."),
+        ((7, 1, 2), "The models disagree."),
+        ((7, 7, 7, 7), "All four models agree."),
+        ((7, 7, 7, 1), "Three of four models agree."),
+        ((7, 7, 1, 2), "Two of four models agree."),
+        ((7, 1, 2, 3), "The models disagree."),
+    ],
+)
+def test_agreement_on_one_digit_is_worded_from_its_votes(votes, words):
+    reading = Reading([digit_reading(7, dict(zip(FOUR, votes, strict=False)))])
+    assert _render.describe(reading) == words
+
+
+def test_a_number_read_by_four_members_says_where_they_split():
+    unanimous = digit_reading(4, dict(zip(FOUR, (4, 4, 4, 4), strict=True)))
+    split = digit_reading(0, dict(zip(FOUR, (0, 0, 6, 0), strict=True)))
+    assert (
+        _render.describe(Reading([unanimous, unanimous])) == "All four models agree on every digit."
+    )
+    assert (
+        _render.describe(Reading([unanimous, split]))
+        == "The models do not all agree on the second digit."
+    )
+
+
+def test_the_votes_table_has_a_column_per_member_however_many():
+    table = _render.votes_table(
+        Reading([digit_reading(7, dict(zip(FOUR, (7, 7, 7, 1), strict=True)))])
+    )
+    assert list(table.columns) == [
+        "SVC", "k-nearest neighbours", "random forest", "cnn", "ensemble", "agreement"
+    ]  # fmt: skip
+    assert table["agreement"].tolist() == ["3/4"]
+
+
+# --- one training run: lock, status and progress, for the first run and the Train page ---------
+
+
+class FakeTraining:
+    """Stands in for ``training.train_model``: reports progress as it does, then saves a copy of
+    the small model as the newest one, in a second instead of a minute."""
+
+    LINES = ("Loading MNIST", "Fitted SVC in 0.1 s", "Saved")
+
+    def __init__(self, model: store.ModelInfo, error: Exception | None = None) -> None:
+        self.model = model
+        self.error = error
+        self.calls: list[dict] = []
+
+    def __call__(self, **kwargs) -> store.ModelInfo:  # keywords only, as train_model takes them
+        self.calls.append(kwargs)
+        if self.error is not None:
+            raise self.error
+        for fraction, line in zip((0.1, 0.5, 1.0), self.LINES, strict=True):
+            kwargs["progress"](fraction, line)
+        folder = settings.models_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"ensemble-fake-{len(self.calls)}.joblib"
+        shutil.copy(self.model.path, path)
+        meta = {**self.model.metadata, "created": f"2999-01-0{len(self.calls)}T00:00:00+00:00"}
+        store.metadata_path(path).write_text(json.dumps(meta))
+        return store.ModelInfo(path, meta)
+
+
+def progress_bars(at: AppTest) -> list[tuple[int, str]]:
+    return [(p.proto.value, p.proto.text) for p in at.get("progress")]
+
+
+def test_first_run_trains_through_the_shared_training_run(small_model_info, tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path / "empty"))
+    fake = FakeTraining(small_model_info)
+    monkeypatch.setattr(training, "train_model", fake)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert fake.calls == [{"limit": _shared.FIRST_RUN_LIMIT, "progress": ANY}]
+    assert isinstance(fake.calls[0]["progress"], _shared.ProgressLog)
+    assert at.get("status")[0].proto.label == "Prepared ensemble-fake-1"
+    assert progress_bars(at) == [(100, "Saved")]
+    assert [m.value for m in at.markdown if m.value in FakeTraining.LINES] == list(
+        FakeTraining.LINES
+    )
+    assert at.title[0].value == "Draw a number"  # the page goes on with the model prepared
+
+
+def test_train_page_trains_through_the_shared_training_run(models, small_model_info, monkeypatch):
+    fake = FakeTraining(small_model_info)
+    monkeypatch.setattr(training, "train_model", fake)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/train.py").run()
+    at.select_slider[0].set_value(1_000)
+    at.button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    assert fake.calls == [{"params": ANY, "limit": 1_000, "progress": ANY}]
+    assert isinstance(fake.calls[0]["progress"], _shared.ProgressLog)
+    assert set(fake.calls[0]["params"]) == {"svc", "knn", "rf"}
+    assert "Saved **ensemble-fake-1**" in at.success[0].value
+    assert at.text[0].value == "\n".join(FakeTraining.LINES)  # the run's progress, kept as its log
+
+
+def test_train_page_refuses_while_another_session_trains(models, small_model_info, monkeypatch):
+    fake = FakeTraining(small_model_info)
+    monkeypatch.setattr(training, "train_model", fake)
+    held = threading.Lock()
+    held.acquire()
+    monkeypatch.setattr(_shared, "training_lock", lambda: held)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/train.py").run()
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert "Another visitor is training" in at.warning[0].value
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (DataError("no MNIST files in /nowhere"), "Training failed: no MNIST files in /nowhere."),
+        (RuntimeError("boom"), "Training failed because of an internal problem"),
+    ],
+)
+def test_a_failed_training_run_is_explained(models, small_model_info, monkeypatch, error, said):
+    fake = FakeTraining(small_model_info, error=error)
+    monkeypatch.setattr(training, "train_model", fake)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.switch_page("pages/train.py").run()
+    at.button[0].click()
+    at.run()
+    assert not at.exception
+    assert at.error[0].value.startswith(said)
+    assert _shared.training_lock().acquire(blocking=False), "the lock is released after a failure"
+    _shared.training_lock().release()
