@@ -345,6 +345,7 @@ def test_training_with_a_bad_hyperparameter_is_explained(models, small_test_spli
     at.run()
     assert not at.exception
     assert "Training failed" in at.error[0].value
+    assert "gamma" in at.error[0].value and "internal problem" not in at.error[0].value
     assert len(store.list_models(models)) == 1
 
 
