@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from digitcore import data, ensemble, evaluation, settings, store
+from digitcore import data, download, ensemble, evaluation, settings, store
 from digitcore.errors import DigitcoreError, ImageError
 
 EXIT_ERROR = 1
@@ -128,7 +128,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_download(args: argparse.Namespace) -> int:
-    folder = data.download_mnist(args.to, progress=ProgressBar().bytes)
+    folder = download.download_mnist(args.to, progress=ProgressBar().bytes)
     print(f"MNIST files verified in {folder}")
     return 0
 

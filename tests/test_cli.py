@@ -166,3 +166,14 @@ def test_unreadable_image_is_named_and_the_others_are_still_read(
     captured = capsys.readouterr()
     assert captured.out == f"{number}\t207\n"
     assert captured.err.count("\n") == 1 and str(broken) in captured.err
+
+
+def test_download_from_a_dead_mirror_is_one_line_naming_the_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DIGITCORE_MNIST_URL", "http://127.0.0.1:9/")  # the discard port: refused
+    assert main(["download", "--to", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(
+        "error: could not download train-images-idx3-ubyte.gz; http://127.0.0.1:9/"
+    )
+    assert not list(tmp_path.iterdir())

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitcore import data, settings
+from digitcore import data, download, settings
 from digitcore.errors import DataError, ParamError
 from digitcore.files import sha256_file
 
@@ -35,7 +35,7 @@ def test_test_split_has_the_published_shape_and_label_counts(mnist_test):
 def test_train_split_checksums_match_the_published_ones(mnist_train):
     assert len(mnist_train) == 60000
     # Every file of the split, and only those, with its published hash (an empty dict fails).
-    assert mnist_train.checksums == {name: data.FILES[name] for name in data.SPLITS["train"]}
+    assert mnist_train.checksums == {name: download.FILES[name] for name in data.SPLITS["train"]}
 
 
 def test_uncompressed_idx_reads_the_same_as_gzipped(tmp_path):
@@ -149,7 +149,7 @@ def mirror(tmp_path, mnist_dir, serve):
     """A folder holding the four MNIST files, served on loopback; yields (folder, base URL)."""
     root = tmp_path / "mirror"
     root.mkdir()
-    for name in data.FILES:
+    for name in download.FILES:
         shutil.copy(mnist_dir / name, root / name)
     return root, serve(root)
 
@@ -165,10 +165,10 @@ def dead_url() -> str:
 def test_download_verifies_and_writes_every_file(mirror, tmp_path):
     _root, url = mirror
     seen = []
-    folder = data.download_mnist(
+    folder = download.download_mnist(
         tmp_path / "cache", mirrors=[url], progress=lambda d, t, m: seen.append(m)
     )
-    for name, sha in data.FILES.items():
+    for name, sha in download.FILES.items():
         assert sha256_file(folder / name) == sha
     assert any("t10k-images" in message for message in seen)
     assert len(data.read_split(folder, "test")) == 10000
@@ -181,10 +181,10 @@ def test_download_skips_a_dead_mirror_and_a_corrupt_copy(mirror, serve, tmp_path
     shutil.copytree(good_root, bad_root)
     corrupt = bad_root / "t10k-labels-idx1-ubyte.gz"
     corrupt.write_bytes(corrupt.read_bytes()[:-1] + b"\x00")
-    folder = data.download_mnist(
+    folder = download.download_mnist(
         tmp_path / "cache", mirrors=[dead_url(), serve(bad_root), good_url]
     )
-    assert sha256_file(folder / corrupt.name) == data.FILES[corrupt.name]
+    assert sha256_file(folder / corrupt.name) == download.FILES[corrupt.name]
 
 
 def test_download_that_only_finds_corrupt_files_fails_and_keeps_nothing(mirror, tmp_path):
@@ -192,7 +192,7 @@ def test_download_that_only_finds_corrupt_files_fails_and_keeps_nothing(mirror, 
     (root / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8bnot really gzip")
     cache = tmp_path / "cache"
     with pytest.raises(DataError, match="could not download t10k-images-idx3-ubyte.gz.*SHA-256"):
-        data.download_mnist(cache, mirrors=[dead_url(), url])
+        download.download_mnist(cache, mirrors=[dead_url(), url])
     assert not (cache / "t10k-images-idx3-ubyte.gz").exists()
     assert not list(cache.glob(".*"))  # nor a temporary file
 
