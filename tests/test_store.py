@@ -101,3 +101,115 @@ def test_shipped_model_loads_with_the_pinned_libraries_and_reads_test_digits(mni
     )
     images, labels = mnist_test.images[:1000], mnist_test.labels[:1000]
     assert np.mean(model.predict(images) == labels) >= 0.99
+
+
+# --- the default model: one for everyone, changed only by promote, set_default or delete ------
+
+
+def saved_model(folder, score, *, test_data=("mnist-test", 10_000), created=None):
+    """A tiny saved model whose metadata says it scored ``score`` on ``test_data``."""
+    meta = {"scores": {"ensemble": score}}
+    if test_data is not None:
+        meta["test_data"] = {"name": test_data[0], "n": test_data[1]}
+    info = store.save(DummyClassifier().fit([[0]], [1]), meta, folder=folder)
+    if created is not None:  # save names files by the microsecond; order them explicitly
+        meta = {**info.metadata, "created": created}
+        store.metadata_path(info.path).write_text(json.dumps(meta))
+        info = store.ModelInfo(info.path, meta)
+    return info
+
+
+def test_without_a_pointer_the_newest_model_is_the_default(tmp_path):
+    assert store.default_model(tmp_path) is None
+    saved_model(tmp_path, 0.9, created="2026-01-01T00:00:00+00:00")
+    newer = saved_model(tmp_path, 0.8, created="2026-01-02T00:00:00+00:00")
+    assert store.default_model(tmp_path).path == newer.path
+
+
+def test_the_pointer_names_the_default_and_a_stale_pointer_falls_back_to_the_newest(tmp_path):
+    older = saved_model(tmp_path, 0.9, created="2026-01-01T00:00:00+00:00")
+    newer = saved_model(tmp_path, 0.8, created="2026-01-02T00:00:00+00:00")
+    store.set_default(older)
+    assert store.default_model(tmp_path).path == older.path
+    (tmp_path / store.DEFAULT_FILE).write_text('{"file": "gone.joblib"}')
+    assert store.default_model(tmp_path).path == newer.path
+    (tmp_path / store.DEFAULT_FILE).write_text("not json")
+    assert store.default_model(tmp_path).path == newer.path
+
+
+def test_a_weaker_new_model_is_not_promoted_and_the_default_stays(tmp_path):
+    default = saved_model(tmp_path, 0.987, created="2026-01-01T00:00:00+00:00")
+    weaker = saved_model(tmp_path, 0.30, created="2026-01-02T00:00:00+00:00")
+    promotion = store.promote(weaker)
+    assert not promotion.promoted
+    assert (promotion.new_score, promotion.default_score) == (0.30, 0.987)
+    assert promotion.reason == (
+        f"not made the default: ensemble 30.00% vs 98.70% for {default.name} on the same "
+        f"10,000 unseen test digits (mnist-test); the default stays {default.name}"
+    )
+    # Though it is the newest, the pointer keeps the default where it was.
+    assert store.default_model(tmp_path).path == default.path
+
+
+@pytest.mark.parametrize("score", [0.987, 0.991])
+def test_a_new_model_at_least_as_accurate_becomes_the_default(tmp_path, score):
+    default = saved_model(tmp_path, 0.987, created="2026-01-01T00:00:00+00:00")
+    store.set_default(default)
+    better = saved_model(tmp_path, score, created="2026-01-02T00:00:00+00:00")
+    promotion = store.promote(better)
+    assert promotion.promoted
+    assert promotion.reason.startswith(f"now the default: ensemble {score:.2%} vs 98.70% for ")
+    assert store.default_model(tmp_path).path == better.path
+
+
+@pytest.mark.parametrize(
+    "test_data", [("mnist-test", 500), ("mnist-train-sample", 10_000), None], ids=str
+)
+def test_scores_on_other_digits_are_not_compared(tmp_path, test_data):
+    default = saved_model(tmp_path, 0.5, created="2026-01-01T00:00:00+00:00")
+    other = saved_model(tmp_path, 0.99, test_data=test_data, created="2026-01-02T00:00:00+00:00")
+    promotion = store.promote(other)
+    assert not promotion.promoted
+    assert "cannot be compared" in promotion.reason
+    assert store.default_model(tmp_path).path == default.path
+
+
+def test_the_first_model_becomes_the_default(tmp_path):
+    first = saved_model(tmp_path, 0.3)
+    promotion = store.promote(first)
+    assert promotion.promoted and promotion.default_score is None
+    assert json.loads((tmp_path / store.DEFAULT_FILE).read_text()) == {"file": first.path.name}
+
+
+def test_delete_removes_a_model_that_is_not_the_default(tmp_path):
+    default = saved_model(tmp_path, 0.9, created="2026-01-01T00:00:00+00:00")
+    other = saved_model(tmp_path, 0.8, created="2026-01-02T00:00:00+00:00")
+    store.set_default(default)
+    store.delete(other)
+    assert not other.path.exists() and not store.metadata_path(other.path).exists()
+    assert [m.path for m in store.list_models(tmp_path)] == [default.path]
+
+
+def test_delete_refuses_the_only_model(tmp_path):
+    only = saved_model(tmp_path, 0.9)
+    with pytest.raises(ModelError, match="only saved model and cannot be deleted; train another"):
+        store.delete(only)
+    assert only.path.exists()
+
+
+def test_delete_refuses_the_default_until_another_is_chosen(tmp_path):
+    default = saved_model(tmp_path, 0.9, created="2026-01-01T00:00:00+00:00")
+    other = saved_model(tmp_path, 0.8, created="2026-01-02T00:00:00+00:00")
+    store.set_default(default)
+    with pytest.raises(ModelError, match="default model for everyone .* another model the default"):
+        store.delete(default)
+    store.set_default(other)
+    store.delete(default)
+    assert [m.path for m in store.list_models(tmp_path)] == [other.path]
+
+
+def test_delete_refuses_the_newest_model_when_it_is_the_default_by_default(tmp_path):
+    saved_model(tmp_path, 0.9, created="2026-01-01T00:00:00+00:00")
+    newest = saved_model(tmp_path, 0.8, created="2026-01-02T00:00:00+00:00")
+    with pytest.raises(ModelError, match="default model for everyone"):
+        store.delete(newest)
