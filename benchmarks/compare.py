@@ -7,6 +7,10 @@ memory (``ru_maxrss``) is that of a process doing only that.
     python benchmarks/compare.py                 # full MNIST, about 25 minutes on 2 cores
     python benchmarks/compare.py --limit 5000    # quick
     python benchmarks/compare.py --json out.json # also write the numbers as JSON
+
+Training digits: MNIST's training set (``--limit N``: a stratified, shuffled draw of N, seed 0);
+scored on MNIST's test set (``--limit N``: its first N), none of them seen in training (checked
+with :func:`digitcore.evaluation.check_unseen`); the run prints which digits.
 """
 
 from __future__ import annotations
@@ -73,15 +77,27 @@ def build(recipe: str):
     )
 
 
+def _folder(data: str) -> str | None:
+    """The MNIST folder given, or None for digitcore's own order (cache, download, offline)."""
+    return data or None
+
+
 def fit_job(recipe: str, data: str, limit: int | None, path: str) -> dict[str, Any]:
-    """Load the training split, fit ``recipe`` with ``train`` (2 jobs) and save it to ``path``."""
+    """Load the training split, fit ``recipe`` with ``train`` (2 jobs) and save it to ``path``.
+
+    Which digits it trained on goes beside the model (``path + ".train.json"``), for the
+    predicting job to check that it scores unseen digits.
+    """
     import joblib
 
     from digitcore.data import load_mnist
     from digitcore.ensemble import train
 
     start = time.perf_counter()
-    tr = load_mnist("train", data).head(limit)
+    tr = load_mnist("train", _folder(data))
+    if limit:
+        tr = tr.subset(limit, seed=0)  # stratified: a sorted set's head would lack digits
+    Path(path + ".train.json").write_text(json.dumps(tr.describe()))
     model = build(recipe)
     member_seconds = train(model, tr.images, tr.labels, n_jobs=2)
     fit_s = time.perf_counter() - start
@@ -91,6 +107,7 @@ def fit_job(recipe: str, data: str, limit: int | None, path: str) -> dict[str, A
         "member_fit_s": member_seconds,
         "fit_peak_mb": _rss_mb(),
         "size_mb": os.path.getsize(path) / 1e6,
+        "training_data": {k: v for k, v in tr.describe().items() if k != "checksums"},
     }
 
 
@@ -119,20 +136,22 @@ def predict_job(recipe: str, data: str, limit: int | None, path: str) -> dict[st
     import joblib
 
     from digitcore.data import load_mnist
-    from digitcore.evaluation import member_predictions
+    from digitcore.evaluation import check_unseen, member_predictions
     from digitcore.preprocess import segment
     from digitcore.recognize import recognize
 
     base_mb = _rss_mb()
     model = joblib.load(path)
     loaded_mb = _rss_mb()
-    te = load_mnist("test", data).head(limit)
+    te = load_mnist("test", _folder(data)).head(limit)
+    check_unseen(json.loads(Path(path + ".train.json").read_text()), te)
     start = time.perf_counter()
     answers = member_predictions(model, te.images)  # every member once; the vote from theirs
     predict_s = time.perf_counter() - start
     out: dict[str, Any] = {
         "acc": {name: float(np.mean(p == te.labels)) for name, p in answers.items()},
         "predict_s": predict_s,
+        "test_data": {k: v for k, v in te.describe().items() if k != "checksums"},
     }
     one = te.images[:1]
     latency = {"ensemble": _median_ms(lambda: model.predict(one))}
@@ -198,6 +217,19 @@ ROWS = [
 ]
 
 
+def _reference_folder() -> str:
+    """The tests' MNIST folder when it holds the files, else "" (digitcore's own order)."""
+    folder = settings.reference_data_dir()
+    return str(folder) if (folder / "t10k-labels-idx1-ubyte.gz").is_file() else ""
+
+
+def _words(described: dict[str, Any]) -> str:
+    """Which digits, in words, from :meth:`digitcore.data.Dataset.describe`."""
+    rule = described.get("subset")
+    how = f" ({rule['rule']}, seed {rule.get('seed', '-')}, of {rule['of']:,})" if rule else ""
+    return f"{described['n']:,} digits of the {described['source']}{how}"
+
+
 def table(results: dict[str, dict[str, Any]]) -> str:
     """Plain-text table: one row per measure, one column per recipe, then ours/tutorial."""
     names = list(results)
@@ -219,12 +251,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--data",
-        default=str(settings.reference_data_dir()),
+        default=_reference_folder(),
         help="MNIST IDX folder (default: $DIGITCORE_TEST_DATA, else shared/data/mnist beside "
-        "the project)",
+        "the project when present, else digitcore's order: cache, download, offline)",
     )
     parser.add_argument(
-        "--limit", type=int, default=None, help="use the first N training and first N test digits"
+        "--limit",
+        type=int,
+        default=None,
+        help="train on a stratified N of the training digits (seed 0), score the first N test "
+        "digits",
     )
     parser.add_argument(
         "--recipes", default=",".join(RECIPES), help=f"comma-separated, of {RECIPES}"
@@ -238,7 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     for recipe in recipes:
         print(f"running {recipe} ...", file=sys.stderr, flush=True)
         results[recipe] = run(recipe, args.data, args.limit)
-    print(f"MNIST {args.data}, train/test limit {args.limit or 'none'}, {os.cpu_count()} CPUs")
+    first = next(iter(results.values()))
+    print(f"{os.cpu_count()} CPUs; trained on {_words(first['training_data'])}")
+    print(f"scored on {_words(first['test_data'])}, none of them seen in training")
     print(table(results))
     for name, r in results.items():
         lat = ", ".join(f"{k} {v:.1f}" for k, v in r["latency_ms"].items())

@@ -14,6 +14,10 @@ Run::
 
     python benchmarks/drawn.py --model models/xyz.joblib     # a saved model
     python benchmarks/drawn.py --limit 10000 --json          # train the ensemble on 10k first
+
+The model trained here uses a stratified, shuffled 10,000 (seed 0) of MNIST's training set; a
+saved model's metadata says what it trained on. The drawn digits come from MNIST's test set,
+checked unseen with :func:`digitcore.evaluation.check_unseen`, and the run prints which.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from digitcore import settings, synthetic
 from digitcore.data import load_mnist
+from digitcore.evaluation import check_unseen
 from digitcore.recognize import recognize
 
 
@@ -63,27 +68,27 @@ def get_model(args: argparse.Namespace):
         from digitcore.store import load
 
         model, meta = load(args.model)
-        return (
-            model,
-            f"{args.model} ({meta.get('n_train', '?')} training images)",
-        )
+        return model, f"{args.model} ({meta.get('n_train', '?')} training images)", meta
     from digitcore.ensemble import build_ensemble, train
 
-    tr = load_mnist("train", args.data).head(args.limit)
+    tr = load_mnist("train", args.data or None).subset(args.limit, seed=0)
     model = build_ensemble()
     start = time.perf_counter()
     train(model, tr.images, tr.labels)
     return (
         model,
-        f"ensemble trained here on {len(tr)} MNIST images ({time.perf_counter() - start:.0f} s)",
+        f"ensemble trained here on {len(tr):,} digits of the {tr.source} (stratified, seed 0; "
+        f"{time.perf_counter() - start:.0f} s)",
+        {"training_data": tr.describe()},
     )
 
 
 def run(args: argparse.Namespace) -> dict:
-    te = load_mnist("test", args.data)
-    model, model_desc = get_model(args)
+    te = load_mnist("test", args.data or None)
+    model, model_desc, meta = get_model(args)
+    check_unseen(meta, te)  # the drawings are made from digits the model never saw
+    result: dict = {"model": model_desc, "test_digits": f"{len(te):,} digits of the {te.source}"}
     rng = np.random.default_rng(args.seed)
-    result: dict = {"model": model_desc}
 
     # Single digits, in chunks to keep memory modest.
     idx = rng.choice(len(te), args.singles, replace=False)
@@ -142,15 +147,21 @@ def run(args: argparse.Namespace) -> dict:
     return result
 
 
+def _reference_folder() -> str:
+    """The tests' MNIST folder when it holds the files, else "" (digitcore's own order)."""
+    folder = settings.reference_data_dir()
+    return str(folder) if (folder / "t10k-labels-idx1-ubyte.gz").is_file() else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="saved model file (digitcore.store.load)")
     parser.add_argument("--limit", type=int, default=10000, help="training images if no --model")
     parser.add_argument(
         "--data",
-        default=str(settings.reference_data_dir()),
+        default=_reference_folder(),
         help="MNIST folder (default: $DIGITCORE_TEST_DATA, else shared/data/mnist beside the "
-        "project)",
+        "project when present, else digitcore's order: cache, download, offline)",
     )
     parser.add_argument("--singles", type=int, default=2000)
     parser.add_argument("--numbers", type=int, default=500)
@@ -163,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(f"model: {result['model']}")
+    print(f"drawn from: {result['test_digits']}, none of them seen in training")
     print(f"{'set':<26}{'n':>6}{'tutorial':>10}{'ours':>8}{'ours ms':>9}")
     for key, title in [
         ("singles", "single digits"),
