@@ -46,6 +46,31 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "rf": {"n_estimators": 60, "max_depth": None},
 }
 
+#: Each hyperparameter in plain words, by member: what it does and what larger values do.
+PARAM_HELP: dict[str, dict[str, str]] = {
+    "svc": {
+        "C": "How hard the SVC tries to get every training digit right. Larger values fit the "
+        "training digits more closely (too large can learn their quirks); smaller values give "
+        "a smoother, more forgiving boundary between digits.",
+        "gamma": "How far the influence of one training digit reaches. Larger values make it "
+        "more local (a wigglier boundary that can learn quirks); smaller values smoother. "
+        "'scale' picks a value from the data; or type a number such as 0.05.",
+    },
+    "knn": {
+        "n_neighbors": "How many of the most similar training digits vote on a drawing. "
+        "Larger values smooth out odd training digits but blur fine differences (4 vs 9); "
+        "1 copies the single closest digit.",
+    },
+    "rf": {
+        "n_estimators": "How many decision trees the forest grows and lets vote. Larger values "
+        "give steadier answers, up to a point, but train and read more slowly and take more "
+        "memory.",
+        "max_depth": "How many questions each tree may ask about a digit. Larger values let "
+        "trees learn finer detail (and memorise more); 'None' grows each tree until its "
+        "leaves are pure.",
+    },
+}
+
 #: Distorted copies made of each SVC support vector for its second fit (virtual support vectors).
 VIRTUAL_COPIES = 2
 

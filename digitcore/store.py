@@ -283,8 +283,9 @@ class Promotion:
     promoted : bool
         Whether the model is now the default for everyone.
     reason : str
-        The decision in words, with both scores, e.g. ``"now the default: ensemble 99.10% vs
-        98.70% for the previous default ... on the same 10,000 unseen digits (mnist-test)"``.
+        The decision in words, with both scores, e.g. ``"now the default for everyone:
+        ensemble 99.10% vs 98.70% for ensemble-... on the same 10,000 unseen test digits
+        (mnist-test)"``.
     new_score, default_score : float or None
         The ensemble accuracy of the model and of the default it was compared with (None when
         unknown, or when there was no other model).
@@ -314,6 +315,17 @@ def scored_on(info: ModelInfo) -> tuple[str, int] | None:
     if not isinstance(test, dict) or not test.get("name") or not isinstance(test.get("n"), int):
         return None
     return str(test["name"]), test["n"]
+
+
+def score_words(info: ModelInfo) -> str:
+    """A model's ensemble accuracy and the digits it was measured on, in words, e.g.
+    ``"ensemble 99.50% on 10,000 unseen test digits (mnist-test)"``."""
+    score = ensemble_score(info)
+    if score is None:
+        return "no recorded score"
+    on = scored_on(info)
+    where = f"on {on[1]:,} unseen test digits ({on[0]})" if on else "(test digits not recorded)"
+    return f"ensemble {score:.2%} {where}"
 
 
 def _digits_words(on: tuple[str, int] | None) -> str:
@@ -346,7 +358,9 @@ def promote(info: ModelInfo, *, folder: str | Path | None = None) -> Promotion:
     new_score = ensemble_score(info)
     if not others:
         set_default(info)
-        return Promotion(True, "now the default: it is the only saved model", new_score, None)
+        return Promotion(
+            True, "now the default for everyone: it is the only saved model", new_score, None
+        )
     current = _pointed_at(folder, others) or others[0]
     old_score = ensemble_score(current)
     new_on, old_on = scored_on(info), scored_on(current)
@@ -354,7 +368,7 @@ def promote(info: ModelInfo, *, folder: str | Path | None = None) -> Promotion:
         set_default(current)
         return Promotion(
             False,
-            f"not made the default: its scores cannot be compared with the default's "
+            f"not made the default for everyone: its scores cannot be compared with the default's "
             f"({current.name}), which were measured on other test digits (this model: "
             f"{_digits_words(new_on)}; the default: {_digits_words(old_on)}); make it the "
             "default yourself if you want everyone to use it",
@@ -366,11 +380,13 @@ def promote(info: ModelInfo, *, folder: str | Path | None = None) -> Promotion:
     same = f"on the same {new_on[1]:,} unseen test digits ({new_on[0]})"
     if new_score >= old_score:
         set_default(info)
-        return Promotion(True, f"now the default: {both} {same}", new_score, old_score, current)
+        return Promotion(
+            True, f"now the default for everyone: {both} {same}", new_score, old_score, current
+        )
     set_default(current)
     return Promotion(
         False,
-        f"not made the default: {both} {same}; the default stays {current.name}",
+        f"not made the default for everyone: {both} {same}; the default stays {current.name}",
         new_score,
         old_score,
         current,

@@ -17,6 +17,7 @@ import streamlit as st
 from numpy.typing import NDArray
 
 from digitcore import ensemble, evaluation, store
+from digitcore.data import Dataset
 from digitcore.recognize import Reading
 
 #: Words for small counts: a reading's caption holds no figures but the number read.
@@ -130,6 +131,31 @@ def show_votes(reading: Reading) -> None:
 
 
 # --- Evaluate: a report on test digits ---------------------------------------------------------
+
+
+def training_words(metadata: dict[str, Any]) -> str:
+    """Which digits a model trained on, for people: "60,000 digits (MNIST training set, ...)"."""
+    trained = metadata.get("training_data")
+    source = trained.get("source") if isinstance(trained, dict) else None
+    digits = f"{count(metadata.get('n_train'))} digits"
+    # Older metadata named a folder on the machine that trained it: never shown.
+    return f"{digits} ({source})" if source else f"{digits}, source not recorded"
+
+
+def scored_digits_words(digits: Dataset, of: int, metadata: dict[str, Any], *, seed: int) -> str:
+    """Which test digits are scored (all ``of``, or a seeded stratified subset) and that the
+    model never trained on them, in words."""
+    if len(digits) >= of:
+        chosen = f"all {of:,} test digits ({digits.source})"
+    else:
+        chosen = (
+            f"{len(digits):,} of the {of:,} test digits ({digits.source}): a random subset "
+            f"with the same share of each digit (seed {seed}), the same on every visit"
+        )
+    return (
+        f"Scored on {chosen}. None of them is among the digits this model trained on "
+        f"({training_words(metadata)})."
+    )
 
 
 def accuracy_chart(report: evaluation.Report) -> alt.Chart:
@@ -281,13 +307,19 @@ def show_vote_effect(
 # --- Train: saved models and a finished run ----------------------------------------------------
 
 
-def models_table(models: Sequence[store.ModelInfo]) -> pd.DataFrame:
-    """One row per saved model: name, when, on how many digits, scores and fitting time."""
+def models_table(
+    models: Sequence[store.ModelInfo], default: store.ModelInfo | None = None
+) -> pd.DataFrame:
+    """One row per saved model: name, whether it is the default, when, on how many digits,
+    scores and fitting time."""
     rows = []
     for info in models:
         meta = info.metadata
         row: dict[str, Any] = {
             "model": info.name,
+            "default": "default for everyone"
+            if default is not None and info.path == default.path
+            else "",
             "created": str(meta.get("created", "")).replace("T", " "),
             "training digits": meta.get("n_train"),
         }
@@ -297,14 +329,19 @@ def models_table(models: Sequence[store.ModelInfo]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def show_models(models: Sequence[store.ModelInfo]) -> None:
-    """The saved models table, scores as percentages."""
+def show_models(models: Sequence[store.ModelInfo], default: store.ModelInfo | None = None) -> None:
+    """The saved models table, the default marked, scores as percentages."""
     scores = {label(k) for info in models for k in info.metadata.get("scores", {})}
     st.dataframe(
-        models_table(models),
+        models_table(models, default),
         hide_index=True,
         column_config={name: st.column_config.NumberColumn(format="percent") for name in scores},
     )
+
+
+def sentence(words: str) -> str:
+    """``words`` as a sentence: capital first letter, one full stop."""
+    return words[:1].upper() + words[1:].rstrip(".") + "."
 
 
 def scores_table(metadata: dict[str, Any]) -> pd.DataFrame:
@@ -320,13 +357,14 @@ def scores_table(metadata: dict[str, Any]) -> pd.DataFrame:
     )
 
 
-def show_training_result(info: store.ModelInfo, log: Sequence[str]) -> None:
-    """What a finished training run made: the model saved, its log, scores and times."""
+def show_training_result(
+    info: store.ModelInfo, log: Sequence[str], promotion: store.Promotion
+) -> None:
+    """What a finished training run made: the model saved, whether it became the default for
+    everyone (both scores, in words), its log, scores and times."""
     meta = info.metadata
-    st.success(
-        f"Saved **{info.name}** ({info.summary}); it is now the newest model, used by everyone "
-        "by default."
-    )
+    st.success(f"Saved **{info.name}** ({info.summary}); you are now using it.")
+    (st.success if promotion.promoted else st.info)(sentence(promotion.reason))
     with st.expander("Training log", expanded=True):
         st.text("\n".join(log))
     st.dataframe(

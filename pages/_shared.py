@@ -1,5 +1,6 @@
 """What the pages share: the active model (one copy for all sessions), the model picker, a
-training run with its lock, status and progress, and how errors are explained.
+training run with its lock, status and progress, how many digits there are to train and test
+on, and how errors are explained.
 """
 
 from __future__ import annotations
@@ -12,15 +13,15 @@ from typing import Any, NoReturn
 import numpy as np
 import streamlit as st
 
-from digitcore import settings, store, training
+from digitcore import data, settings, store, training
 from digitcore.errors import DigitcoreError, ModelError
 from digitcore.recognize import recognize
 from pages import _render
 
 #: Training-set size of the model the app prepares itself on a machine with none saved.
 FIRST_RUN_LIMIT = 20_000
-#: The picker's choice that follows the newest saved model.
-NEWEST = "newest"
+#: The picker's choice that follows the default model (the one for everyone, see store.promote).
+DEFAULT = "default"
 
 
 def ensure_routed() -> None:
@@ -99,10 +100,12 @@ class ProgressLog:
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """A finished training run: the model it saved and the progress lines it wrote."""
+    """A finished training run: the model it saved, the progress lines it wrote, and whether
+    the model became the default for everyone (:func:`digitcore.store.promote`)."""
 
     info: store.ModelInfo
     log: list[str]
+    promotion: store.Promotion
 
 
 def run_training(
@@ -118,8 +121,10 @@ def run_training(
 ) -> TrainingRun | None:
     """Train and save a model under a status box with a progress bar and a line per stage.
 
-    One training runs at a time on the server. Stops the page with an explanation when
-    training fails, or when another session is training and ``wait`` is not given.
+    One training runs at a time on the server. The model saved becomes the default for
+    everyone only when :func:`digitcore.store.promote` says it reads at least as well as the
+    default. Stops the page with an explanation when training fails, or when another session
+    is training and ``wait`` is not given.
 
     Parameters
     ----------
@@ -159,12 +164,14 @@ def run_training(
         with st.status(title, expanded=True) as status:
             progress = ProgressLog(st.progress(0.0, text="Starting"), st)
             info = training.train_model(progress=progress, **train_kwargs)
+            # Under the lock: two runs never compare themselves with the same old default.
+            promotion = store.promote(info)
             status.update(label=f"{done} {info.name}", state="complete", expanded=False)
     except Exception as exc:  # bad hyperparameters, no data, a full disk: explain, no traceback
         stop_with(explain(failure, exc, hint))
     finally:
         lock.release()
-    return TrainingRun(info, progress.lines)
+    return TrainingRun(info, progress.lines, promotion)
 
 
 def prepare_first_model() -> None:
@@ -177,35 +184,37 @@ def prepare_first_model() -> None:
         "Preparing the first model...",
         done="Prepared",
         failure="Preparing a model",
-        intro=f"No saved model in `{settings.models_dir()}` yet, so the app is preparing one: "
-        f"MNIST is loaded (downloaded once if needed) and {FIRST_RUN_LIMIT:,} digits are used "
-        "for training. This happens once and takes a minute or two.",
+        intro="No saved model yet, so the app is preparing one: MNIST is loaded (downloaded "
+        f"once if needed) and up to {FIRST_RUN_LIMIT:,} of its training digits, the same "
+        "share of each digit, are used for training. This happens once and takes a minute or "
+        "two; the model becomes the default for everyone.",
         hint="Set `DIGITCORE_DATA` to a folder of the MNIST files, or put a saved model into "
         "the models folder, then reload.",
         wait="Another visitor's session is preparing the first model; waiting for it...",
-        still_needed=lambda: store.latest() is None,  # else prepared by the session waited for
+        still_needed=lambda: not store.list_models(),  # else prepared by the session waited for
         limit=FIRST_RUN_LIMIT,
     )
 
 
-def pick_model(models: list[store.ModelInfo]) -> store.ModelInfo:
-    """The sidebar picker: newest model (the default) or any saved one; the choice is per session."""
+def pick_model(models: list[store.ModelInfo], default: store.ModelInfo) -> store.ModelInfo:
+    """The sidebar picker: the default model (everyone's) or any saved one, for this session."""
     paths = [str(info.path) for info in models]
-    current = st.session_state.get("model_path", NEWEST)
+    current = st.session_state.get("model_path", DEFAULT)
     if current not in paths:
-        current = NEWEST
-    labels = {NEWEST: f"Newest ({models[0].summary})"}
+        current = DEFAULT  # never chosen, or deleted meanwhile
+    labels = {DEFAULT: f"Default for everyone ({default.summary})"}
     labels.update({str(info.path): info.summary for info in models})
-    options = [NEWEST, *paths]
+    options = [DEFAULT, *paths]
     choice = st.sidebar.selectbox(
         "Active model",
         options,
         index=options.index(current),
         format_func=labels.__getitem__,
-        help="The newest saved model is used unless you pick another one (for you only).",
+        help="Everyone uses the default model unless they pick another one here; your choice "
+        "is for you only, for this visit.",
     )
     st.session_state.model_path = choice
-    return models[0] if choice == NEWEST else models[paths.index(choice)]
+    return default if choice == DEFAULT else models[paths.index(choice)]
 
 
 def chosen_model() -> store.ModelInfo:
@@ -218,17 +227,37 @@ def chosen_model() -> store.ModelInfo:
         if not models:
             prepare_first_model()
             models = store.list_models()
+        default = store.default_model()
     except OSError as exc:
         stop_with(f"The models folder `{settings.models_dir()}` cannot be read: {exc}")
-    if not models:
+    if not models or default is None:
         stop_with(f"No model could be found or prepared in `{settings.models_dir()}`.")
-    info = pick_model(models)
-    meta = info.metadata
-    st.sidebar.caption(
-        f"Trained on {_render.count(meta.get('n_train'))} digits from "
-        f"{meta.get('data_source', '?')}."
-    )
+    info = pick_model(models, default)
+    st.sidebar.caption(f"Trained on {_render.training_words(info.metadata)}.")
     return info
+
+
+@st.cache_data(show_spinner="Counting the digits available (downloaded once if needed)...")
+def available_digits(split: str, data_dir: str | None) -> int:
+    """How many digits of the MNIST split ``"train"`` or ``"test"`` can be used here.
+
+    ``data_dir`` (:func:`digitcore.settings.data_dir`) keys the cache to where they come from.
+    """
+    return len(data.load_mnist(split, data_dir))
+
+
+def offered_sizes(sizes: list[int], available: int) -> list[int]:
+    """The sizes a slider offers: those below ``available``, then ``available`` itself (all).
+
+    >>> offered_sizes([1_000, 2_000, 5_000, 10_000], 5_000)
+    [1000, 2000, 5000]
+    """
+    return [size for size in sizes if size < available] + [available]
+
+
+def nearest(sizes: list[int], wanted: int) -> int:
+    """The size in ``sizes`` closest to ``wanted`` (a slider's starting value)."""
+    return min(sizes, key=lambda size: abs(size - wanted))
 
 
 def active_model() -> tuple[Any, store.ModelInfo]:

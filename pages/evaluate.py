@@ -1,4 +1,4 @@
-"""Evaluate: how well each model and the ensemble read the MNIST test digits, and where they fail."""
+"""Evaluate: how well each model and the ensemble read test digits they never trained on."""
 
 from __future__ import annotations
 
@@ -6,35 +6,67 @@ from typing import Any
 
 import streamlit as st
 
-from digitcore import data, evaluation
+from digitcore import data, evaluation, settings
+from digitcore.errors import DataError
 from pages import _render, _shared
 
 SIZES = [1_000, 2_000, 5_000, 10_000]
+#: Seed of the stratified subset of the test digits, so every visitor scores the same ones.
+SEED = 0
+
+
+@st.cache_data(show_spinner="Loading the test digits...", max_entries=4)
+def test_digits(n: int, data_dir: str | None) -> tuple[data.Dataset, int]:
+    """``n`` test digits (a stratified subset, seeded, or all of them) and how many there are."""
+    test = data.load_mnist("test", data_dir)
+    return (test if n >= len(test) else test.subset(n, seed=SEED)), len(test)
 
 
 @st.cache_data(show_spinner="Scoring the models on the test digits...", max_entries=8)
-def score(model_path: str, sha256: str, n: int, _model: Any) -> dict[str, Any]:
-    """Evaluate once per model and test-set size, for all sessions (the model is keyed by path)."""
-    test = data.load_mnist("test").head(n)
-    report = evaluation.evaluate(_model, test.images, test.labels)
-    return {"report": report, "images": test.images, "labels": test.labels, "source": test.source}
+def score(
+    model_path: str, sha256: str, n: int, data_dir: str | None, _model: Any, _digits: data.Dataset
+) -> dict[str, Any]:
+    """Evaluate once per model and test digits, for all sessions (the model is keyed by hash)."""
+    report = evaluation.evaluate(_model, _digits.images, _digits.labels)
+    return {"report": report, "effect": evaluation.vote_effect(report, _digits.labels)}
 
 
 _shared.ensure_routed()
 st.title("Evaluate")
 st.caption(
-    "Each model and the ensemble read MNIST test digits they never saw in training; "
-    "the results are computed once per model and kept."
+    "Each model and the ensemble read test digits they never saw in training; the results are "
+    "computed once per model and kept."
 )
 model, info = _shared.active_model()
-n = st.select_slider("Test digits", SIZES, value=2_000, help="More digits take longer, once.")
+source = str(settings.data_dir()) if settings.data_dir() else None
 try:
-    scored = score(str(info.path), str(info.metadata.get("sha256")), n, model)
-    effect = evaluation.vote_effect(scored["report"], scored["labels"])
-except Exception as exc:  # no data, or a model that cannot predict: explain and stop
+    available = _shared.available_digits("test", source)
+    sizes = _shared.offered_sizes(SIZES, available)
+    n = st.select_slider(
+        "Test digits",
+        sizes,
+        value=_shared.nearest(sizes, 2_000),
+        format_func=lambda size: f"{size:,} (all)" if size == available else f"{size:,}",
+        help="More digits give a surer figure and take longer, once.",
+    )
+    digits, of = test_digits(n, source)
+except Exception as exc:  # no data: explain and stop
+    _shared.stop_with(_shared.explain("Loading the test digits", exc))
+try:
+    evaluation.check_unseen(info.metadata.get("training_data") or {}, digits)
+except DataError as exc:
+    _shared.stop_with(
+        f"{info.name} is not scored here: {str(exc).rstrip('.')}. A model scored on digits it "
+        "trained on looks better than it is. Pick another model in the sidebar, or give the "
+        "app MNIST's test set."
+    )
+try:
+    scored = score(str(info.path), str(info.metadata.get("sha256")), n, source, model, digits)
+except Exception as exc:  # a model that cannot predict: explain and stop
     _shared.stop_with(_shared.explain("Scoring the test digits", exc))
-report, images, labels = scored["report"], scored["images"], scored["labels"]
-st.caption(f"{report.n:,} test digits from {scored['source']}.")
+report, effect = scored["report"], scored["effect"]
+images, labels = digits.images, digits.labels
+st.caption(_render.scored_digits_words(digits, of, info.metadata, seed=SEED))
 
 st.subheader("Accuracy")
 st.altair_chart(_render.accuracy_chart(report), width="stretch")

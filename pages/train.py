@@ -1,4 +1,4 @@
-"""Train: fit a new ensemble with your hyperparameters, save it, and switch between saved models."""
+"""Train: fit a new ensemble with your hyperparameters, and manage the saved models."""
 
 from __future__ import annotations
 
@@ -7,27 +7,40 @@ from typing import Any
 import streamlit as st
 
 from digitcore import ensemble, settings, store, training
+from digitcore.errors import ModelError
 from pages import _render, _shared
 
 SIZES = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000]
 
 
 def param_input(member: str, name: str, default: Any) -> Any:
-    """A widget fitting a hyperparameter's default: a checkbox, a number or free text."""
+    """A widget fitting a hyperparameter's default (a checkbox, a number or free text), with
+    what the hyperparameter does in words as its help."""
     key = f"param-{member}-{name}"
+    help_text = ensemble.PARAM_HELP.get(member, {}).get(name)
     if isinstance(default, bool):
-        return st.checkbox(name, value=default, key=key)
+        return st.checkbox(name, value=default, key=key, help=help_text)
     if isinstance(default, int):
-        return int(st.number_input(name, min_value=1, value=default, step=1, key=key))
+        return int(
+            st.number_input(name, min_value=1, value=default, step=1, key=key, help=help_text)
+        )
     if isinstance(default, float):
-        return float(st.number_input(name, min_value=1e-6, value=default, format="%g", key=key))
+        return float(
+            st.number_input(
+                name, min_value=1e-6, value=default, format="%g", key=key, help=help_text
+            )
+        )
     return training.parse_param(
-        st.text_input(name, value="None" if default is None else str(default), key=key)
+        st.text_input(
+            name, value="None" if default is None else str(default), key=key, help=help_text
+        )
     )
 
 
-def params_form() -> tuple[dict[str, dict[str, Any]], int] | None:
-    """The hyperparameters of every member and the training-set size; None until submitted."""
+def params_form(available: int) -> tuple[dict[str, dict[str, Any]], int | None, int] | None:
+    """The hyperparameters of every member and the training-set size (None for all
+    ``available`` digits) and the number of digits; None until submitted."""
+    sizes = _shared.offered_sizes(SIZES, available)
     with st.form("train"):
         params = {}
         members = ensemble.DEFAULT_PARAMS.items()
@@ -37,37 +50,94 @@ def params_form() -> tuple[dict[str, dict[str, Any]], int] | None:
                 params[member] = {
                     name: param_input(member, name, v) for name, v in defaults.items()
                 }
-        limit = st.select_slider(
+        size = st.select_slider(
             "Training digits",
-            SIZES,
-            value=10_000,
-            help="More digits read better but take longer and need more memory (60,000 is all).",
+            sizes,
+            value=_shared.nearest(sizes, 10_000),
+            format_func=lambda n: f"{n:,} (all)" if n == available else f"{n:,}",
+            help=f"{available:,} training digits are available here. A smaller number is a "
+            "random subset with the same share of each digit. More digits read better but take "
+            "longer and need more memory.",
         )
         submitted = st.form_submit_button("Train", type="primary", icon=":material/model_training:")
-    return (params, limit) if submitted else None
+    if not submitted:
+        return None
+    return params, (None if size >= available else size), size
+
+
+def manage_models(models: list[store.ModelInfo], default: store.ModelInfo) -> None:
+    """Pick a saved model to make the default for everyone (both scores shown) or to delete."""
+    names = [info.name for info in models]
+    picked = st.selectbox(
+        "Saved model",
+        names,
+        format_func=lambda name: name + (" (default for everyone)" if name == default.name else ""),
+        key="manage-model",
+    )
+    info = models[names.index(picked)]
+    if info.path == default.path:
+        st.caption(f"{info.name} is the default for everyone: {store.score_words(info)}.")
+    else:
+        st.caption(
+            f"This model: {store.score_words(info)}. The default for everyone "
+            f"({default.name}): {store.score_words(default)}."
+        )
+    make, drop = st.columns(2)
+    if make.button(
+        "Make this the default for everyone",
+        disabled=info.path == default.path,
+        help="Every visitor who has not picked a model in the sidebar then uses it.",
+    ):
+        store.set_default(info)
+        st.session_state.models_said = (
+            "success",
+            f"{info.name} is now the default for everyone: {store.score_words(info)}; the "
+            f"previous default {default.name}: {store.score_words(default)}.",
+        )
+        st.rerun()
+    if drop.button("Delete this model", help="Removes its files for everyone."):
+        try:
+            store.delete(info)
+        except ModelError as exc:
+            st.session_state.models_said = ("error", f"Not deleted: {exc}.")
+        else:
+            st.session_state.models_said = ("success", f"Deleted {info.name}.")
+        st.rerun()
 
 
 _shared.ensure_routed()
 st.title("Train a model")
 st.caption(
     f"Choose the {_render.in_words(len(ensemble.MEMBERS))} models' hyperparameters and how many "
-    "MNIST digits to train on. The new model is saved to the models folder and becomes the "
-    "newest one."
+    "MNIST digits to train on. The new model is yours at once; it becomes the default for "
+    "everyone only if it reads at least as well as the current default on the same unseen "
+    "test digits."
 )
 _shared.chosen_model()
 
-asked = params_form()
+try:
+    data_dir = settings.data_dir()
+    available = _shared.available_digits("train", str(data_dir) if data_dir else None)
+except Exception as exc:  # no training data: say so, the saved models below still work
+    st.error(_shared.explain("Finding the training digits", exc))
+    available = None
+asked = params_form(available) if available else None
 if asked is not None:
-    params, limit = asked
-    run = _shared.run_training(f"Training on {limit:,} digits...", params=params, limit=limit)
-    st.session_state.model_path = _shared.NEWEST
+    params, limit, size = asked
+    run = _shared.run_training(f"Training on {size:,} digits...", params=params, limit=limit)
+    st.session_state.model_path = str(run.info.path)  # this visitor's model from now on
     st.session_state.trained = run
     st.rerun()  # the sidebar and the list of saved models now show the new model
 
 if "trained" in st.session_state:
     run = st.session_state.pop("trained")  # said once, right after training
-    _render.show_training_result(run.info, run.log)
+    _render.show_training_result(run.info, run.log, run.promotion)
 
 st.subheader("Saved models")
-st.caption(f"In `{settings.models_dir()}`; pick the one you use in the sidebar.")
-_render.show_models(store.list_models())
+said = st.session_state.pop("models_said", None)
+if said is not None:
+    (st.success if said[0] == "success" else st.error)(said[1])
+models, default = store.list_models(), store.default_model()
+if default is not None:
+    _render.show_models(models, default)
+    manage_models(models, default)
