@@ -29,6 +29,9 @@ thinned to its one-pixel skeleton and redrawn with a round, anti-aliased brush o
    touching digits join through one stroke, while a wide 0, 2 or barred 5 crosses two; and a
    cut that leaves a piece under :data:`PIECE_HEIGHT` of the group's height (the long bar of a
    5) is undone.
+
+A drawing with ink but no digit-sized group (a dot, a line, a tiny digit) is not blank:
+:func:`has_ink` tells the two apart, so the reader can say "too small to read".
 """
 
 from __future__ import annotations
@@ -173,6 +176,19 @@ def segment(gray: NDArray) -> list[Digit]:
             box = (x0 + a, y0 + int(rows[0]), x0 + b, y0 + int(rows[-1]) + 1)
             digits.append(Digit(to_mnist(part), box))
     return digits
+
+
+def has_ink(gray: NDArray) -> bool:
+    """Whether an ink map holds any ink at all (at least :data:`INK`).
+
+    With :func:`segment` finding no digit, it tells a blank drawing from one whose ink is too
+    small to read (a dot, a short line, a tiny digit): people should hear which it is.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (H, W), dtype uint8, ink high on background 0
+    """
+    return bool((np.asarray(gray) >= INK).any())
 
 
 def ink_box(mask: NDArray[np.bool_]) -> tuple[slice, slice]:

@@ -6,14 +6,14 @@ The Draw page, the upload, ``python -m digitcore predict`` and the tests all cal
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from digitcore import ensemble, images, preprocess
+from digitcore import ensemble, images, novelty, preprocess
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,12 @@ class DigitReading:
         What the models saw.
     box : tuple of int
         ``(x0, y0, x1, y1)`` of the digit in the drawing, in pixels.
+    sure : bool
+        False when the drawing is unlike the digits the model trained on, or no two members
+        agree (:mod:`digitcore.novelty`): then ``digit`` is a guess, not an answer.
+    candidates : list of int
+        The members' distinct answers, strongest first (most voting weight; the ensemble's
+        answer is first).
     """
 
     digit: int
@@ -43,6 +49,8 @@ class DigitReading:
     agreement: int
     image: NDArray[np.uint8]
     box: tuple[int, int, int, int]
+    sure: bool = True
+    candidates: list[int] = field(default_factory=list)
 
     @property
     def unanimous(self) -> bool:
@@ -52,9 +60,29 @@ class DigitReading:
 
 @dataclass(frozen=True)
 class Reading:
-    """All digits read from one drawing, left to right; none when the drawing is blank."""
+    """All digits read from one drawing, left to right; none when the drawing is blank.
+
+    Attributes
+    ----------
+    digits : list of DigitReading
+    too_small : bool
+        No digit, but there is ink: a dot, a short line, a digit too small to read.
+    """
 
     digits: list[DigitReading]
+    too_small: bool = False
+
+    @property
+    def status(self) -> str:
+        """``"digits"``, ``"too_small"`` (ink but no digit-sized group) or ``"blank"``."""
+        if self.digits:
+            return "digits"
+        return "too_small" if self.too_small else "blank"
+
+    @property
+    def sure(self) -> bool:
+        """Whether every digit read is an answer, not a guess."""
+        return all(d.sure for d in self.digits)
 
     @property
     def text(self) -> str:
@@ -63,7 +91,7 @@ class Reading:
 
     @property
     def blank(self) -> bool:
-        """Whether no digit was found."""
+        """Whether no digit was found (blank, or too small to read: see ``status``)."""
         return not self.digits
 
 
@@ -87,7 +115,8 @@ def read_digits(model: Any, digits: NDArray[np.uint8]) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        Per digit: ``digit``, ``votes``, ``confidence``, ``agreement``.
+        Per digit: ``digit``, ``votes``, ``confidence``, ``agreement``, ``sure`` and
+        ``candidates`` (see :class:`DigitReading`).
     """
     names = ensemble.member_names(model)
     votes = np.empty((len(digits), len(names)), dtype=np.int64)
@@ -104,6 +133,8 @@ def read_digits(model: Any, digits: NDArray[np.uint8]) -> list[dict[str, Any]]:
             confidence[name] = None
         votes[:, column] = model.classes_[encoded]
     answers = ensemble.vote(model, votes)
+    unsure = novelty.unsure(model, digits, votes)
+    weights = np.ones(len(names)) if model.weights is None else np.asarray(model.weights, float)
     return [
         {
             "digit": int(answers[i]),
@@ -113,9 +144,19 @@ def read_digits(model: Any, digits: NDArray[np.uint8]) -> list[dict[str, Any]]:
                 for name in names
             },
             "agreement": int(np.sum(votes[i] == answers[i])),
+            "sure": not unsure[i],
+            "candidates": _candidates(votes[i], weights, int(answers[i])),
         }
         for i in range(len(digits))
     ]
+
+
+def _candidates(votes: NDArray[np.integer], weights: NDArray, answer: int) -> list[int]:
+    """Distinct answers by the voting weight behind them; the answer, then member order, on ties."""
+    weight: dict[int, float] = {}
+    for vote, w in zip(votes.tolist(), weights.tolist(), strict=True):
+        weight[vote] = weight.get(vote, 0.0) + w
+    return sorted(weight, key=lambda v: (v != answer, -weight[v]))
 
 
 def recognize(model: Any, image: Any) -> Reading:
@@ -132,16 +173,18 @@ def recognize(model: Any, image: Any) -> Reading:
     Returns
     -------
     Reading
-        The digits left to right; ``Reading.blank`` when there is none.
+        The digits left to right; ``Reading.blank`` when there is none, and then
+        ``Reading.status`` says whether there was ink too small to read.
 
     Raises
     ------
     digitcore.errors.ImageError
         When the input is not an image that can be read.
     """
-    found = preprocess.segment(_gray(image))
+    gray = _gray(image)
+    found = preprocess.segment(gray)
     if not found:
-        return Reading([])
+        return Reading([], too_small=preprocess.has_ink(gray))
     batch = np.stack([d.image for d in found])
     return Reading(
         [

@@ -197,3 +197,70 @@ def render(
         for x, y in (stroke[0], stroke[-1]):
             pen.ellipse((x - width / 2, y - width / 2, x + width / 2, y + width / 2), fill=ink)
     return np.asarray(image)
+
+
+#: The kinds of scribble :func:`scribbles` draws, in the order it cycles through them.
+SCRIBBLE_KINDS = ("zigzag", "line", "spiral", "cross", "first stroke of a 4", "star")
+
+
+def scribbles(count: int = 300, seed: int = 0) -> list[tuple[str, list[list[tuple[float, float]]]]]:
+    """``count`` drawings that are not digits, for a canvas of 680x280, cycling through
+    :data:`SCRIBBLE_KINDS`: random zigzags, straight lines at an angle, spirals, crosses and
+    hashes, the first stroke of a 4 (as "Read as I draw" sees it) and stars."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        kind = SCRIBBLE_KINDS[i % len(SCRIBBLE_KINDS)]
+        cx, cy, h = 340 + rng.uniform(-200, 200), 140, rng.uniform(120, 220)
+        r = h / 2
+        if kind == "zigzag":
+            points = [
+                (cx + rng.uniform(-r, r), cy + rng.uniform(-r, r))
+                for _ in range(rng.randint(5, 12))
+            ]
+            strokes = [smooth(points)]
+        elif kind == "line":
+            a, half = rng.uniform(-0.5, 0.5), r * rng.uniform(0.6, 1.2)
+            strokes = [
+                line(
+                    (cx - half * math.cos(a), cy - half * math.sin(a)),
+                    (cx + half * math.cos(a), cy + half * math.sin(a)),
+                )
+            ]
+        elif kind == "spiral":
+            strokes = [
+                [
+                    (cx + r * t / 60 * math.cos(t / 6), cy + r * t / 60 * math.sin(t / 6))
+                    for t in range(60)
+                ]
+            ]
+        elif kind == "cross":
+            strokes = [
+                line((cx - r, cy - r), (cx + r, cy + r)),
+                line((cx + r, cy - r), (cx - r, cy + r)),
+            ]
+            if rng.random() < 0.5:  # a hash instead
+                a, b = r / 3, r
+                strokes = [
+                    line((cx - b, cy - a), (cx + b, cy - a)),
+                    line((cx - b, cy + a), (cx + b, cy + a)),
+                    line((cx - a, cy - b), (cx - a, cy + b)),
+                    line((cx + a, cy - b), (cx + a, cy + b)),
+                ]
+        elif kind == "first stroke of a 4":
+            strokes = [
+                line((cx, cy - r), (cx - 0.7 * r, cy + 0.3 * r), (cx + 0.5 * r, cy + 0.3 * r))
+            ]
+        else:
+            k = rng.randint(5, 9)
+            strokes = [
+                [
+                    (
+                        cx + r * (1 if j % 2 == 0 else 0.4) * math.cos(math.pi * j / k),
+                        cy + r * (1 if j % 2 == 0 else 0.4) * math.sin(math.pi * j / k),
+                    )
+                    for j in range(2 * k + 1)
+                ]
+            ]
+        out.append((kind, strokes))
+    return out

@@ -6,6 +6,7 @@ import io
 
 import numpy as np
 import pytest
+from browser_strokes import DIGITS, place, render
 from PIL import Image
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import VotingClassifier
@@ -43,10 +44,21 @@ def test_the_ensemble_answer_is_the_models_own_prediction(small_model, mnist_tes
             assert confidence is None or 0.0 < confidence <= 1.0
 
 
-@pytest.mark.parametrize("kind", ["empty", "specks", "dots", "tick"])
-def test_a_blank_canvas_reads_as_no_digit(small_model, kind):
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("empty", "blank"), ("specks", "too_small"), ("dots", "too_small"), ("tick", "too_small")],
+)
+def test_a_canvas_without_a_digit_says_whether_it_holds_ink(small_model, kind, status):
     reading = recognize(small_model, render_blank(kind=kind, rng=np.random.default_rng(1)))
     assert reading.blank and reading.text == "" and reading.digits == []
+    assert reading.status == status
+
+
+def test_a_digit_drawn_too_small_is_too_small_not_blank(small_model):
+    tiny = render(place(DIGITS[7][0], left=300, top=120, height=36))  # 13% of the 280 px height
+    reading = recognize(small_model, tiny)
+    assert reading.status == "too_small" and reading.blank
+    assert recognize(small_model, render(place(DIGITS[7][0], 300, 60, 150))).status == "digits"
 
 
 def test_an_image_file_reads_the_same_from_a_path_and_from_bytes(small_model, mnist_test, tmp_path):
@@ -72,20 +84,23 @@ def _members_answering(*answers: int) -> VotingClassifier:
 
 
 @pytest.mark.parametrize(
-    ("answers", "digit", "agreement", "unanimous"),
+    ("answers", "digit", "agreement", "unanimous", "candidates"),
     [
-        ((3, 5, 5), 5, 2, False),  # two members outvote the SVC
-        ((3, 5, 7), 3, 1, False),  # no two agree: the SVC's answer
-        ((4, 4, 4), 4, 3, True),
-        ((4, 4, 4, 9), 4, 3, False),  # a fourth member, dissenting
-        ((4, 4, 4, 4), 4, 4, True),
+        ((3, 5, 5), 5, 2, False, [5, 3]),  # two members outvote the SVC
+        ((3, 5, 7), 3, 1, False, [3, 5, 7]),  # no two agree: the SVC's answer
+        ((4, 4, 4), 4, 3, True, [4]),
+        ((4, 4, 4, 9), 4, 3, False, [4, 9]),  # a fourth member, dissenting
+        ((4, 4, 4, 4), 4, 4, True, [4]),
+        ((1, 2, 2, 1), 1, 2, False, [1, 2]),  # equal weight behind 2: the answer comes first
     ],
 )
 def test_a_reading_counts_the_members_that_voted_for_its_answer(
-    mnist_test, answers, digit, agreement, unanimous
+    mnist_test, answers, digit, agreement, unanimous, candidates
 ):
     model = _members_answering(*answers)
     (read,) = recognize(model, render_drawing(first_of(mnist_test, 0), brush_px=12)).digits
     assert read.digit == digit and read.agreement == agreement and read.unanimous == unanimous
+    assert read.candidates == candidates
+    assert read.sure  # a model never calibrated (no threshold) is always sure
     assert list(read.votes.values()) == list(answers)
     assert read.confidence == dict.fromkeys(read.votes, 1.0)  # a constant is always sure
