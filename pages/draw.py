@@ -19,31 +19,61 @@ from pages import _render, _shared
 
 #: Wide enough for a number of several digits, tall enough for a finger.
 CANVAS = {"width": 680, "height": 280, "stroke_width": 18}
+#: Ink and paper by the theme in use: the canvas follows the light or dark look of the page.
+#: Any polarity reads the same (images.canvas_to_gray measures ink against the paper).
+COLOURS = {"light": ("#1c1c28", "#ffffff"), "dark": ("#ffffff", "#0e1117")}
 #: The canvas sends a stroke 0.2 s after the mouse is lifted; an Identify click right after the
 #: last stroke waits up to this long, so that stroke arrives and restarts the run with it.
 SETTLE_SECONDS = 0.3
 #: Which model read which input: (model path, fingerprint of the drawing or file, or None).
 ReadingKey = tuple[str, str | None]
+SOURCES = ("Draw", "Upload an image")
 
 state = st.session_state
+
+
+def phone_css(width: int = CANVAS["width"]) -> str:
+    """CSS that fits the canvas to a narrow screen and makes the buttons thumb-sized.
+
+    The canvas's container is shrunk with CSS ``zoom``, which (unlike ``transform``) the
+    canvas's pointer mapping follows, so a stroke lands where the finger touches. One breakpoint
+    every 20 px; each zoom fits the narrowest screen of its band, beside Streamlit's 1rem
+    margins.
+    """
+    rules = [
+        f"@media (max-width: {edge}px) {{ .st-key-canvas {{ zoom: {(edge - 20 - 32) / width:.3f}; }} }}"
+        for edge in range(width + 40, 319, -20)
+    ]
+    thumbs = (
+        "@media (max-width: 720px), (pointer: coarse) {"
+        " .stButton button, [data-testid=stBaseButton-segmented_control],"
+        " [data-testid=stBaseButton-segmented_controlActive] { min-height: 44px; } }"
+    )
+    return "<style>" + "\n".join([*rules, thumbs]) + "</style>"
 
 
 @dataclass(frozen=True)
 class Input:
     """What there is to read on this run, and what to say when there is nothing."""
 
+    source: str  # one of SOURCES: each keeps its own reading
     image: NDArray[np.uint8] | bytes | None  # a canvas's RGBA array or an uploaded file's bytes
     requested: bool  # Identify pressed, "Read as I draw" on, or a file uploaded
     hint: str  # before anything is asked for
-    blank: str  # asked for, but no digit there
+    blank: str  # asked for, but nothing there
+    too_small: str  # asked for: ink, but nothing digit-sized
 
 
 def init_state() -> None:
     """This visitor's Draw-page state, set once."""
     state.setdefault("canvas_id", 0)  # a new id gives a new, empty canvas
-    state.setdefault("number", "")  # the number being built, digit by digit
-    state.setdefault("reading", None)  # (ReadingKey, Reading) last shown
+    state.setdefault("added", [])  # the number being built: what each "Add" appended
+    state.setdefault("readings", {})  # by source: (ReadingKey, Reading) last shown
     state.setdefault("asked", False)  # Identify pressed: read this canvas, and its later strokes
+    # The drawing as the canvas last sent it, so it survives the canvas being unmounted (Upload
+    # chosen, another page visited): its fabric.js JSON to draw it again, and its pixels.
+    state.setdefault("drawing", None)  # (json, RGBA array) or None
+    state.setdefault("restored", None)  # the JSON the mounted canvas started from
 
 
 def identify() -> None:
@@ -53,33 +83,61 @@ def identify() -> None:
 def clear() -> None:
     state.canvas_id += 1
     state.asked = False
-    state.reading = None
+    state.drawing = None
+    state.readings.pop("Draw", None)
 
 
 def add_to_number(text: str) -> None:
-    state.number += text
+    state.added.append(text)
     clear()
 
 
-def undo_digit() -> None:
-    state.number = state.number[:-1]
+def undo_addition() -> None:
+    state.added.pop()
 
 
 def reset_number() -> None:
-    state.number = ""
+    state.added.clear()
+
+
+def theme() -> str:
+    """``"dark"`` when the page shows its dark look (the system's preference), else ``"light"``."""
+    return "dark" if getattr(st.context.theme, "type", None) == "dark" else "light"
+
+
+def recoloured(drawing: dict[str, Any] | None, ink: str) -> dict[str, Any] | None:
+    """A kept drawing with its strokes in ``ink``: the look may have changed since it was drawn."""
+    if not drawing:
+        return None
+    objects = [{**o, "stroke": ink} if "stroke" in o else o for o in drawing.get("objects", [])]
+    return {**drawing, "objects": objects}
 
 
 def canvas_input() -> Input:
     """The canvas with its Identify and Clear buttons and the "Read as I draw" switch."""
-    canvas = st_canvas(
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key=f"canvas-{state.canvas_id}",
-        **CANVAS,
-    )
-    left, middle, right = st.columns([1, 1, 2], vertical_alignment="center")
+    key = f"canvas-{state.canvas_id}"
+    ink, paper = COLOURS[theme()]
+    if key not in state:
+        # Mounting now (first visit, back from Upload or another page): start from the kept
+        # drawing. Only now: a changed starting drawing makes a mounted canvas redraw itself.
+        state.restored = recoloured(state.drawing[0] if state.drawing else None, ink)
+    with st.container(key="canvas"):
+        canvas = st_canvas(
+            stroke_color=ink,
+            background_color=paper,
+            drawing_mode="freedraw",
+            return_image_data=True,
+            initial_drawing=state.restored,
+            key=key,
+            **CANVAS,
+        )
+    image = canvas.image_data
+    if image is not None:
+        state.drawing = (canvas.json_data, image)
+    elif state.drawing is not None:
+        image = state.drawing[1]  # a canvas drawn again from the kept drawing sends nothing
+    with st.container(key="canvas-buttons"):
+        left, middle, right = st.columns([1, 1, 2], vertical_alignment="center")
     clicked = left.button("Identify", type="primary", on_click=identify, width="stretch")
     middle.button("Clear", on_click=clear, width="stretch")
     live = right.toggle("Read as I draw", key="live", help="Read the drawing after every stroke.")
@@ -89,10 +147,12 @@ def canvas_input() -> Input:
             time.sleep(0.02)
             tick.empty()  # a yield point: a stroke arriving now reruns the page with it at once
     return Input(
-        image=canvas.image_data,
+        source="Draw",
+        image=image,
         requested=state.asked or live,
         hint="Draw a digit, then press **Identify**.",
         blank="Draw a digit first: the canvas is empty.",
+        too_small="Too small to read: draw it bigger, about half the height of the canvas.",
     )
 
 
@@ -104,21 +164,22 @@ def upload_input() -> Input:
     )
     image = upload.getvalue() if upload is not None else None
     return Input(
+        source="Upload an image",
         image=image,
         requested=image is not None,
         hint="Upload an image of one or more handwritten digits.",
         blank="No digit found in that image: try a closer, sharper photo of dark ink on paper.",
+        too_small=(
+            "Nothing big enough to read in that image: the writing is too small or faint; "
+            "try a closer photo."
+        ),
     )
 
 
 def current_input() -> Input:
     """The input the visitor chose (drawing or upload) and what it holds now."""
     source = st.segmented_control(
-        "Input",
-        ["Draw", "Upload an image"],
-        default="Draw",
-        required=True,
-        label_visibility="collapsed",
+        "Input", SOURCES, default="Draw", required=True, label_visibility="collapsed"
     )
     return canvas_input() if source == "Draw" else upload_input()
 
@@ -131,34 +192,68 @@ def reading_key(model_path: str, image: NDArray[np.uint8] | bytes | None) -> Rea
 def reading_for(model: Any, key: ReadingKey, given: Input) -> Reading | None:
     """The reading to show: the one kept for ``key``, else a new one when asked for, else none.
 
-    A reading is kept in the session, so a rerun (another widget, a stroke) does not read the
-    same input again.
+    A reading is kept in the session for each source, so a rerun (another widget, a stroke) or
+    a visit to the other source or another page does not read the same input again.
 
     Raises
     ------
     digitcore.errors.ImageError
         When the input is not an image that can be read (not an image, too big, ...).
     """
-    kept = state.reading
+    kept = state.readings.get(given.source)
     if kept is not None and kept[0] == key:
         return kept[1]
-    state.reading = None  # first, so a failed reading leaves nothing stale behind
+    state.readings.pop(given.source, None)  # first, so a failed reading leaves nothing stale
     if given.requested and given.image is not None:
-        state.reading = (key, recognize(model, given.image))
-        return state.reading[1]
+        state.readings[given.source] = (key, recognize(model, given.image))
+        return state.readings[given.source][1]
     return None
 
 
+def or_words(candidates: list[int]) -> str:
+    """``[4, 9, 7]`` -> ``"4, 9 or 7"``."""
+    words = [str(c) for c in candidates]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def unsure_words(reading: Reading) -> str:
+    """What a reading with a guess in it says instead of an answer: "Not sure: maybe 4 or 9"."""
+    digits = reading.digits
+    if len(digits) == 1:
+        return f"Not sure: maybe {or_words(digits[0].candidates)}."
+    guess = "".join(str(d.digit) if d.sure else "?" for d in digits)
+    doubts = [
+        f"the {_render.ORDINALS[i] if i < len(_render.ORDINALS) else 'later'} digit "
+        f"{or_words(d.candidates)}"
+        for i, d in enumerate(digits)
+        if not d.sure
+    ]
+    return f"Not sure: maybe {guess}, with {'; '.join(doubts)}."
+
+
+def show_unsure(reading: Reading) -> None:
+    """A reading the models are not sure of: the candidates, plainly not an answer."""
+    st.warning(unsure_words(reading), icon=":material/help:")
+    st.caption(
+        "This does not look enough like the handwritten digits the models learned from, or they "
+        "all disagree. Try again, written larger and clearer."
+    )
+
+
 def show_reading(reading: Reading | None, given: Input, error: str | None) -> None:
-    """The prediction box: the number read, or why there is none."""
+    """The prediction box: the number read, a guess, or why there is none."""
     with st.container(key="prediction", border=True):
         if error:
             st.error(error)
         elif reading is None:
             # Asked for but nothing read: the canvas has sent nothing yet.
             st.info(given.blank if given.requested else given.hint)
+        elif reading.status == "too_small":
+            st.info(given.too_small)
         elif reading.blank:
             st.info(given.blank)
+        elif not reading.sure:
+            show_unsure(reading)
         else:
             _render.show_number_read(reading)
 
@@ -166,25 +261,36 @@ def show_reading(reading: Reading | None, given: Input, error: str | None) -> No
 def show_details(reading: Reading) -> None:
     """Every model's votes, the images the models saw, and the button adding them to the number."""
     _render.show_votes(reading)
-    st.button(
-        f"Add {reading.text} to the number",
-        on_click=add_to_number,
-        args=(reading.text,),
-        icon=":material/add:",
-        help="Appends the digits read and clears the canvas for the next one.",
-    )
+    if reading.sure:  # a guess is not added to the number
+        st.button(
+            f"Add {reading.text} to the number",
+            on_click=add_to_number,
+            args=(reading.text,),
+            icon=":material/add:",
+            help="Appends the digits read and clears the canvas for the next one.",
+        )
 
 
 def show_number() -> None:
-    """The number being built, with undo and reset."""
-    st.subheader(f"Number: {state.number or '—'}")
+    """The number being built, with undo (of the last addition, whole) and reset."""
+    number = "".join(state.added)
+    st.subheader(f"Number: {number or '—'}")
     undo, reset, _ = st.columns([1, 1, 2])
-    undo.button("Undo last digit", on_click=undo_digit, disabled=not state.number, width="stretch")
-    reset.button("Reset number", on_click=reset_number, disabled=not state.number, width="stretch")
+    last = state.added[-1] if state.added else ""
+    undo.button(
+        f"Undo {last}" if last else "Undo",
+        key="undo",
+        on_click=undo_addition,
+        disabled=not state.added,
+        width="stretch",
+        help="Takes back the digits added last.",
+    )
+    reset.button("Reset number", on_click=reset_number, disabled=not state.added, width="stretch")
 
 
 _shared.ensure_routed()
 init_state()
+st.html(phone_css())
 st.title("Draw a number")
 model, info = _shared.active_model()
 st.caption(

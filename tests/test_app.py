@@ -18,7 +18,7 @@ from unittest.mock import ANY
 
 import numpy as np
 import pytest
-from browser_strokes import DIGITS, place, render
+from browser_strokes import DIGITS, place, render, scribbles
 from PIL import Image
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
@@ -32,15 +32,19 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 class FakeCanvas:
-    """Stands in for ``st_canvas``: returns a fixed drawing and records the keys it was given."""
+    """Stands in for ``st_canvas``: returns a fixed drawing (with a stand-in for its fabric.js
+    JSON) and records the keys and starting drawings it was given."""
 
     def __init__(self, image: np.ndarray | None) -> None:
         self.image = image
         self.keys: list[str] = []
+        self.initial: list[dict | None] = []
 
     def __call__(self, **kwargs):
         self.keys.append(kwargs["key"])
-        return SimpleNamespace(image_data=self.image, json_data=None)
+        self.initial.append(kwargs.get("initial_drawing"))
+        json_data = None if self.image is None else {"objects": [{"stroke": "#fff", "n": 1}]}
+        return SimpleNamespace(image_data=self.image, json_data=json_data)
 
 
 def number_drawing(*digits: int) -> np.ndarray:
@@ -120,6 +124,7 @@ def prediction(at: AppTest) -> str:
     box = at.container("prediction")
     parts = [m.value for m in box.markdown] + [m.value for m in box.info]
     parts += [m.value for m in box.error] + [m.value for m in box.caption]
+    parts += [m.value for m in box.warning]
     return re.sub(r"<[^>]+>", "", "\n".join(parts))
 
 
@@ -185,10 +190,67 @@ def test_read_digits_build_a_number_with_undo_and_reset(models, monkeypatch):
     click(at, "Identify")
     click(at, "Add 40 to the number")
     assert at.subheader[0].value == "Number: 4040"
-    click(at, "Undo last digit")
-    assert at.subheader[0].value == "Number: 404"
     click(at, "Reset number")
     assert at.subheader[0].value == "Number: —"
+
+
+def test_undo_takes_back_the_last_addition_whole(models, monkeypatch):
+    at, canvas = draw_page(monkeypatch, number_drawing(4, 2))
+    click(at, "Identify")
+    click(at, "Add 42 to the number")
+    canvas.image = number_drawing(7)
+    click(at, "Identify")
+    click(at, "Add 7 to the number")
+    assert at.subheader[0].value == "Number: 427"
+    click(at, "Undo 7")
+    assert at.subheader[0].value == "Number: 42"
+    click(at, "Undo 42")
+    assert at.subheader[0].value == "Number: —"
+    assert at.button(key="undo").disabled
+
+
+def test_a_scribble_is_answered_not_sure_with_candidates(models, monkeypatch):
+    stroke = next(strokes for kind, strokes in scribbles(12) if kind == "first stroke of a 4")
+    at, _ = draw_page(monkeypatch, render(stroke))
+    click(at, "Identify")
+    said = prediction(at)
+    assert re.fullmatch(r"Not sure: maybe \d( or \d|(, \d)+ or \d)?\.", at.warning[0].value), said
+    assert not at.container("prediction").markdown, "no large number: a guess is not an answer"
+    assert not [b for b in at.button if b.label.startswith("Add")], "a guess is not added"
+
+
+@pytest.mark.parametrize(
+    "strokes",
+    [
+        [[(300.0, 140.0), (301.0, 140.0)]],  # a dot
+        [[(200.0, 150.0), (420.0, 150.0)]],  # a line across
+        place(DIGITS[7][0], left=300, top=120, height=36),  # a digit 36 px tall
+    ],
+    ids=["dot", "line", "small digit"],
+)
+def test_a_dot_a_line_or_a_small_digit_is_too_small_not_empty(models, monkeypatch, strokes):
+    at, _ = draw_page(monkeypatch, render(strokes))
+    click(at, "Identify")
+    assert "Too small to read: draw it bigger" in prediction(at)
+    assert "empty" not in prediction(at)
+
+
+def test_the_drawing_and_its_reading_survive_a_visit_to_upload(models, monkeypatch):
+    at, canvas = draw_page(monkeypatch, number_drawing(7))
+    click(at, "Identify")
+    assert "7" in prediction(at)
+    at.segmented_control[0].set_value("Upload an image").run()
+    assert "Upload an image" in prediction(at)
+    canvas.image = None  # a canvas mounted again draws its starting drawing but sends nothing
+    at.segmented_control[0].set_value("Draw").run()
+    assert not at.exception
+    assert canvas.initial[-1] == {"objects": [{"stroke": "#1c1c28", "n": 1}]}, (
+        "the canvas starts from the kept drawing, in the ink of the current look"
+    )
+    assert canvas.keys[-1] == canvas.keys[0]
+    assert re.search(r"\d+", prediction(at)).group() == "7"
+    click(at, "Clear")
+    assert canvas.initial[-1] is None and not re.search(r"\d", prediction(at))
 
 
 def test_an_uploaded_photo_of_digits_is_read(models, monkeypatch):
