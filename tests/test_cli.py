@@ -49,15 +49,55 @@ def test_train_then_evaluate_json_gives_the_documented_report(mnist_dir, tmp_pat
     (model_file,) = out.glob("*.joblib")
     meta = json.loads(model_file.with_suffix(".json").read_text())
     assert meta["n_train"] == 1500 and meta["params"]["knn"]["n_neighbors"] == 3
+    assert meta["training_data"]["subset"]["seed"] == 0  # a stratified draw, recorded
+    assert "stratified by digit, shuffled with seed 0" in trained.stdout
+    assert "scored on 10,000 digits of the MNIST test set (verified SHA-256)" in trained.stdout
 
     evaluated = run_cli("evaluate", "--data", str(mnist_dir), "--model", str(model_file), "--json")
     assert evaluated.returncode == 0, evaluated.stderr
     report = json.loads(evaluated.stdout)
     assert report["n_test"] == 10000
     assert set(report["models"]) == {"svc", "knn", "rf", "ensemble"}
+    assert report["test_data"]["name"] == "mnist-test" and report["test_data"]["n"] == 10000
     ensemble = report["models"]["ensemble"]
     assert ensemble["accuracy"] == pytest.approx(meta["scores"]["ensemble"])
     assert sum(map(sum, ensemble["confusion_matrix"])) == 10000
+
+    said = run_cli("evaluate", "--data", str(mnist_dir), "--model", str(model_file))
+    assert said.stdout.splitlines()[0] == (
+        "10,000 digits of the MNIST test set (verified SHA-256), none of them seen in training"
+    )
+
+
+def test_offline_evaluate_scores_the_shipped_test_set(small_model_info, tmp_path):
+    offline = {
+        "DIGITCORE_DATA": "",  # empty counts as unset
+        "DIGITCORE_MNIST_URL": "http://127.0.0.1:9/",  # the discard port: refused at once
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "HOME": str(tmp_path),
+    }
+    result = run_cli("evaluate", "--json", "--model", str(small_model_info.path), env=offline)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["n_test"] == 10000
+    assert (
+        report["test_data"]["source"] == "MNIST test set shipped with digitcore (verified SHA-256)"
+    )
+    assert (
+        report["models"]["ensemble"]["accuracy"] == small_model_info.metadata["scores"]["ensemble"]
+    )
+
+
+def test_evaluate_refuses_the_models_training_set_even_as_test_files(
+    small_model_info, mnist_train, tmp_path
+):
+    from conftest import write_idx_split
+
+    write_idx_split(tmp_path, "test", mnist_train)  # the training digits, named as t10k files
+    result = run_cli("evaluate", "--data", str(tmp_path), "--model", str(small_model_info.path))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: refusing to score a model on digits it trained on")
+    assert result.stderr.count("\n") == 1
 
 
 def test_truncated_data_file_is_refused_in_one_line_without_traceback(
@@ -118,7 +158,10 @@ def test_a_bug_is_not_reported_as_bad_input(monkeypatch, tmp_path):
 
 def test_models_lists_saved_models_with_their_summary(small_model_info, capsys):
     assert main(["models", "--folder", str(small_model_info.path.parent)]) == 0
-    assert capsys.readouterr().out == f"{small_model_info.path}\t{small_model_info.summary}\n"
+    # The only model is the default (tests/test_cli_models.py checks the marks with two).
+    assert capsys.readouterr().out == (
+        f"{small_model_info.path}\t{small_model_info.summary}\tdefault for everyone\n"
+    )
 
 
 @pytest.fixture

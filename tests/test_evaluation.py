@@ -1,11 +1,13 @@
-"""Evaluation: per-member and ensemble scores that agree with scikit-learn's own answers."""
+"""Evaluation: per-member and ensemble scores that agree with scikit-learn's own answers, on
+digits the model never trained on."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from digitcore import evaluation
+from digitcore import data, evaluation
+from digitcore.errors import DataError
 
 
 def test_ensemble_answers_match_votingclassifier_predict(small_model, mnist_test):
@@ -28,13 +30,15 @@ def test_report_counts_every_digit_once(small_model, mnist_test):
 
 
 @pytest.mark.parametrize(
-    ("name", "floor"), [("ensemble", 0.985), ("svc", 0.983), ("knn", 0.984), ("rf", 0.965)]
+    ("name", "floor"), [("ensemble", 0.984), ("svc", 0.981), ("knn", 0.984), ("rf", 0.975)]
 )
 def test_small_model_scores_what_it_was_measured_to_on_the_test_set(small_model_info, name, floor):
-    """Check the ensemble trained on 3,000 images and each member keep their measured scores.
+    """Check the ensemble trained on 3,000 digits and each member keep their measured scores.
 
-    Measured on all 10k test digits: ensemble 98.73%, svc 98.53, knn 98.66, rf 96.80; the
-    floors leave 0.2-0.3 points (20-30 digits) for other platforms' rounding.
+    Measured on all 10k test digits, for a stratified 3,000 (seed 0) of MNIST's training set:
+    ensemble 98.71%, svc 98.57, knn 98.68, rf 97.83; of the offline 5,000 sample: ensemble
+    98.66%, svc 98.37, knn 98.64, rf 97.74. The floors sit 0.2-0.3 points (20-30 digits) under
+    the lower of the two, for other platforms' rounding.
     """
     assert small_model_info.metadata["n_test"] == 10000
     assert small_model_info.metadata["scores"][name] >= floor
@@ -97,3 +101,47 @@ def test_vote_effect_net_gain_is_the_accuracy_difference(small_model, mnist_test
     for name in effect.members:
         net = effect.fixed[name] - effect.broken[name]
         assert net == round((report.accuracy["ensemble"] - report.accuracy[name]) * 300)
+
+
+REFUSED = "refusing to score a model on digits it trained on"
+
+
+def test_a_model_is_not_scored_on_its_own_training_set(small_model_info, mnist_train):
+    with pytest.raises(DataError, match=REFUSED):
+        evaluation.check_unseen(small_model_info.metadata, mnist_train)
+    # Nor on another part of it: a model trained on 3,000 digits has still seen that set.
+    with pytest.raises(DataError, match=REFUSED):
+        evaluation.check_unseen(small_model_info.metadata, mnist_train.subset(100, seed=99))
+
+
+def test_the_offline_sample_counts_as_part_of_mnists_training_set(mnist_test):
+    sample = data.load_offline_sample()
+    with pytest.raises(DataError, match=REFUSED):
+        evaluation.check_unseen(sample.subset(1000).describe(), _renamed(sample, "mnist-train"))
+    evaluation.check_unseen(sample.describe(), mnist_test)  # the test set is fine
+
+
+def test_the_same_digits_under_another_name_are_refused(mnist_test):
+    trained = mnist_test.head(100)
+    with pytest.raises(DataError, match=REFUSED):
+        evaluation.check_unseen({"training_data": trained.describe()}, _renamed(trained, "x"))
+
+
+def test_a_model_saved_before_recording_its_digits_counts_as_trained_on_mnist_train(
+    mnist_train, mnist_test
+):
+    legacy = {"n_train": 60000, "data_source": "folder somewhere"}
+    with pytest.raises(DataError, match=REFUSED):
+        evaluation.check_unseen(legacy, mnist_train)
+    evaluation.check_unseen(legacy, mnist_test)
+
+
+def test_evaluate_unseen_scores_and_says_which_digits(small_model, small_model_info, mnist_test):
+    test = mnist_test.head(300)
+    report = evaluation.evaluate_unseen(small_model, test, training=small_model_info.metadata)
+    assert report.n == 300 and report.test_data == test.describe()
+    assert report.to_json()["test_data"]["name"] == "mnist-test"
+
+
+def _renamed(dataset: data.Dataset, name: str) -> data.Dataset:
+    return data.Dataset(dataset.images, dataset.labels, name)

@@ -1,12 +1,15 @@
-"""digitcore.training: the training job fits, scores and saves on the digits it is given."""
+"""digitcore.training: the training job fits, scores on unseen digits and saves what it used."""
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
 from digitcore import data, ensemble, store
 from digitcore.data import Dataset
-from digitcore.errors import ParamError
+from digitcore.errors import DataError, ParamError
 from digitcore.training import parse_param, train_model
 
 
@@ -25,7 +28,8 @@ def test_given_digits_are_trained_on_and_mnist_is_not_loaded(
         return real_train(*args, **kwargs)
 
     monkeypatch.setattr(ensemble, "train", spy)
-    drawn = Dataset(mnist_train.images[:2000], mnist_train.labels[:2000], "my drawings")
+    some = mnist_train.subset(2000)
+    drawn = Dataset(some.images, some.labels, "my-drawings", "my drawings")
     seen = []
     info = train_model(
         drawn,
@@ -37,7 +41,8 @@ def test_given_digits_are_trained_on_and_mnist_is_not_loaded(
     )
     meta = info.metadata
     assert meta["n_train"] == 1500 and meta["n_test"] == 500
-    assert meta["data_source"] == "my drawings" and "folder" in meta["test_source"]
+    assert meta["data_source"] == "my drawings" and meta["training_data"]["name"] == "my-drawings"
+    assert meta["test_data"]["name"] == "mnist-test" and meta["test_data"]["n"] == 500
     assert meta["scores"]["ensemble"] > 0.8
     assert calls[0]["n_jobs"] == 1
     assert seen[-1] == 1.0 and seen == sorted(seen)
@@ -52,8 +57,53 @@ def test_only_the_missing_split_is_loaded(mnist_train, mnist_test, tmp_path, mon
         return mnist_test.head(300)
 
     monkeypatch.setattr(data, "load_mnist", load_mnist)
-    info = train_model(mnist_train.head(1000), folder=tmp_path)
+    info = train_model(mnist_train.subset(1000), folder=tmp_path)
     assert loaded == ["test"] and info.metadata["n_test"] == 300
+
+
+@pytest.fixture(scope="module")
+def limited(mnist_train, mnist_test, tmp_path_factory):
+    """A model trained with ``limit=1000`` and ``random_state=7``, scored on 500 test digits."""
+    folder = tmp_path_factory.mktemp("limited")
+    return train_model(
+        mnist_train, test_set=mnist_test.head(500), limit=1000, random_state=7, folder=folder
+    )
+
+
+def test_a_limit_trains_on_a_stratified_subset_seeded_by_random_state(limited, mnist_train):
+    described = limited.metadata["training_data"]
+    assert described["n"] == 1000 and described["name"] == mnist_train.name
+    rule = described["subset"]
+    assert rule["seed"] == 7 and rule["of"] == len(mnist_train)
+    assert rule["rule"] == "stratified by digit, shuffled"
+    expected = mnist_train.subset(1000, seed=7)
+    assert described["digits_sha256"] == data.digits_sha256(expected.images, expected.labels)
+    # Stratified: each digit keeps its share, so a set sorted by digit still gives all ten.
+    assert np.bincount(expected.labels, minlength=10).min() >= 80
+
+
+def test_metadata_records_which_digits_and_no_machine_path(limited, mnist_dir):
+    meta = limited.metadata
+    assert meta["test_data"]["subset"]["rule"] == "first" and meta["test_data"]["n"] == 500
+    assert meta["data_source"] == meta["training_data"]["source"]  # words for people
+    text = json.dumps(meta)
+    for path in (str(mnist_dir), str(limited.path.parent), "/"):
+        assert path not in text
+    assert "test_source" not in meta and "data_sha256" not in meta
+
+
+def test_the_unsure_calibration_is_stored(limited):
+    unsure = limited.metadata["unsure"]
+    assert unsure["distance"] > 0 and unsure["quantile"] == 0.99
+
+
+def test_testing_on_the_training_set_is_refused_before_fitting(mnist_train, tmp_path, monkeypatch):
+    monkeypatch.setattr(ensemble, "train", lambda *a, **k: pytest.fail("fitted anyway"))
+    with pytest.raises(DataError, match="refusing to score a model on digits it trained on"):
+        train_model(
+            mnist_train, test_set=mnist_train.subset(100, seed=1), limit=200, folder=tmp_path
+        )
+    assert not list(tmp_path.iterdir())
 
 
 @pytest.mark.parametrize(
