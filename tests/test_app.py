@@ -304,7 +304,7 @@ def test_the_sidebar_picks_a_saved_model_for_this_session(models, small_model_in
     store.metadata_path(older).write_text(__import__("json").dumps(meta))
     at, _ = draw_page(monkeypatch, None)
     picker = at.sidebar.selectbox[0]
-    assert picker.value == _shared.NEWEST
+    assert picker.value == _shared.DEFAULT
     picker.select(str(older)).run()
     assert not at.exception
     assert at.session_state.model_path == str(older)
@@ -376,7 +376,7 @@ def test_evaluate_page_shows_scores_confusion_and_mistakes(models, monkeypatch):
     assert misread and all(re.fullmatch(r"true \d, read \d", c) for c in misread)
 
 
-def test_train_page_trains_saves_and_makes_the_new_model_newest(
+def test_train_page_trains_saves_and_the_new_model_is_the_trainers(
     models, small_test_split, monkeypatch
 ):
     at = AppTest.from_file(APP, default_timeout=180)
@@ -394,7 +394,7 @@ def test_train_page_trains_saves_and_makes_the_new_model_newest(
     assert newest["n_train"] == 1_000
     assert newest["params"]["knn"]["n_neighbors"] == 3
     assert set(newest["fit_seconds"]) == {"svc", "knn", "rf"}
-    assert at.session_state.model_path == _shared.NEWEST
+    assert at.session_state.model_path == str(saved[0].path)
     assert len(at.dataframe[-1].value) == 2  # the saved models table lists both
 
 
