@@ -200,12 +200,6 @@ def list_models(folder: str | Path | None = None) -> list[ModelInfo]:
     )
 
 
-def latest(folder: str | Path | None = None) -> Path | None:
-    """The newest saved model in ``folder``, or None when there is none."""
-    models = list_models(folder)
-    return models[0].path if models else None
-
-
 def _folder(folder: str | Path | None) -> Path:
     return Path(folder) if folder is not None else settings.models_dir()
 

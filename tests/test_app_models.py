@@ -287,10 +287,20 @@ def test_evaluate_refuses_a_model_trained_on_the_test_digits(models, small_model
 
 
 def test_the_sidebar_shows_no_machine_path(models, small_model_info, mnist_dir):
-    # Metadata written before issue 10 named the folder the digits were read from.
-    copy_model(small_model_info, models, data_source=f"folder {mnist_dir}")
+    # Metadata written before issue 10 named the folder the digits were read from, and
+    # recorded no description of them.
+    copy_model(small_model_info, models, data_source=f"folder {mnist_dir}", training_data=None)
     at = AppTest.from_file(APP, default_timeout=120).run()
     shown = [c.value for c in at.sidebar.caption] + list(at.sidebar.selectbox[0].options)
-    assert shown[0].startswith("Trained on 3,000 digits")
+    assert shown[0] == "Trained on 3,000 digits, source not recorded."
     for text in shown:
         assert "/" not in text and str(mnist_dir) not in text and str(models) not in text
+
+
+def test_the_first_run_model_becomes_the_default(small_model_info, tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path / "empty"))
+    monkeypatch.setattr(training, "train_model", WeakTraining(small_model_info, 0.5))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, at.exception
+    pointer = json.loads((tmp_path / "empty" / store.DEFAULT_FILE).read_text())
+    assert pointer == {"file": "ensemble-trained-1.joblib"}

@@ -59,14 +59,13 @@ def test_listing_offers_only_our_models_newest_first(saved, tmp_path):
     newer = store.save(DummyClassifier().fit([[0]], [1]), {}, folder=tmp_path)
     (tmp_path / "stranger.joblib").write_bytes(b"not ours")
     assert [m.path for m in store.list_models(tmp_path)] == [newer.path, saved.path]
-    assert store.latest(tmp_path) == newer.path
 
 
 def test_models_folder_comes_from_the_environment(saved, tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path))
-    assert store.latest() == saved.path
+    assert store.default_model().path == saved.path
     monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path / "empty"))
-    assert store.latest() is None
+    assert store.default_model() is None
 
 
 def test_summary_says_when_on_how_many_digits_and_how_good(saved):
@@ -93,9 +92,9 @@ def test_save_leaves_no_temporary_files(saved, tmp_path):
 def test_shipped_model_loads_with_the_pinned_libraries_and_reads_test_digits(mnist_test):
     from pathlib import Path
 
-    shipped = store.latest(Path(__file__).resolve().parent.parent / "models")
+    shipped = store.default_model(Path(__file__).resolve().parent.parent / "models")
     assert shipped is not None, "the repository ships a full-MNIST model in models/"
-    model, meta = store.load(shipped)  # checks its SHA-256 and library versions
+    model, meta = store.load(shipped.path)  # checks its SHA-256 and library versions
     assert meta["n_train"] == 60000 and meta["scores"]["ensemble"] > max(
         meta["scores"][name] for name in ("svc", "knn", "rf")
     )
@@ -144,7 +143,7 @@ def test_a_weaker_new_model_is_not_promoted_and_the_default_stays(tmp_path):
     assert not promotion.promoted
     assert (promotion.new_score, promotion.default_score) == (0.30, 0.987)
     assert promotion.reason == (
-        f"not made the default: ensemble 30.00% vs 98.70% for {default.name} on the same "
+        f"not made the default for everyone: ensemble 30.00% vs 98.70% for {default.name} on the same "
         f"10,000 unseen test digits (mnist-test); the default stays {default.name}"
     )
     # Though it is the newest, the pointer keeps the default where it was.
@@ -158,7 +157,9 @@ def test_a_new_model_at_least_as_accurate_becomes_the_default(tmp_path, score):
     better = saved_model(tmp_path, score, created="2026-01-02T00:00:00+00:00")
     promotion = store.promote(better)
     assert promotion.promoted
-    assert promotion.reason.startswith(f"now the default: ensemble {score:.2%} vs 98.70% for ")
+    assert promotion.reason.startswith(
+        f"now the default for everyone: ensemble {score:.2%} vs 98.70% for "
+    )
     assert store.default_model(tmp_path).path == better.path
 
 
