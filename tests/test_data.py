@@ -250,13 +250,20 @@ class Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def mirror(tmp_path, mnist_dir, serve):
-    """A folder holding the four MNIST files, served on loopback; yields (folder, base URL)."""
+def mirror(tmp_path, serve):
+    """The two published MNIST test files, served on loopback; yields (folder, base URL).
+
+    The test files, because they are the two every setup has (shipped with digitcore); the
+    offline tests have no published training files to serve.
+    """
     root = tmp_path / "mirror"
     root.mkdir()
-    for name in download.FILES:
-        shutil.copy(mnist_dir / name, root / name)
+    for name in TEST_FILES:
+        shutil.copy(data.SHIPPED_TEST_DIR / name, root / name)
     return root, serve(root)
+
+
+TEST_FILES = data.SPLITS["test"]
 
 
 def dead_url() -> str:
@@ -267,14 +274,14 @@ def dead_url() -> str:
     return f"http://127.0.0.1:{port}/"
 
 
-def test_download_verifies_and_writes_every_file(mirror, tmp_path):
+def test_download_verifies_and_writes_every_file_asked_for(mirror, tmp_path):
     _root, url = mirror
     seen = []
     folder = download.download_mnist(
-        tmp_path / "cache", mirrors=[url], progress=lambda d, t, m: seen.append(m)
+        tmp_path / "cache", mirrors=[url], progress=lambda d, t, m: seen.append(m), names=TEST_FILES
     )
-    for name, sha in download.FILES.items():
-        assert sha256_file(folder / name) == sha
+    for name in TEST_FILES:
+        assert sha256_file(folder / name) == download.FILES[name]
     assert any("t10k-images" in message for message in seen)
     assert len(data.read_split(folder, "test")) == 10000
     assert not list(folder.glob(".*"))  # no temporary files left behind
@@ -287,7 +294,7 @@ def test_download_skips_a_dead_mirror_and_a_corrupt_copy(mirror, serve, tmp_path
     corrupt = bad_root / "t10k-labels-idx1-ubyte.gz"
     corrupt.write_bytes(corrupt.read_bytes()[:-1] + b"\x00")
     folder = download.download_mnist(
-        tmp_path / "cache", mirrors=[dead_url(), serve(bad_root), good_url]
+        tmp_path / "cache", mirrors=[dead_url(), serve(bad_root), good_url], names=TEST_FILES
     )
     assert sha256_file(folder / corrupt.name) == download.FILES[corrupt.name]
 
@@ -297,7 +304,7 @@ def test_download_that_only_finds_corrupt_files_fails_and_keeps_nothing(mirror, 
     (root / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8bnot really gzip")
     cache = tmp_path / "cache"
     with pytest.raises(DataError, match="could not download t10k-images-idx3-ubyte.gz.*SHA-256"):
-        download.download_mnist(cache, mirrors=[dead_url(), url])
+        download.download_mnist(cache, mirrors=[dead_url(), url], names=TEST_FILES)
     assert not (cache / "t10k-images-idx3-ubyte.gz").exists()
     assert not list(cache.glob(".*"))  # nor a temporary file
 
