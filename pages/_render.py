@@ -134,27 +134,27 @@ def show_votes(reading: Reading) -> None:
 
 
 def training_words(metadata: dict[str, Any]) -> str:
-    """Which digits a model trained on, for people: "60,000 digits (MNIST training set, ...)"."""
+    """Which digits a model trained on, for people: "60,000 digits of the MNIST training set"."""
     trained = metadata.get("training_data")
     source = trained.get("source") if isinstance(trained, dict) else None
     digits = f"{count(metadata.get('n_train'))} digits"
     # Older metadata named a folder on the machine that trained it: never shown.
-    return f"{digits} ({source})" if source else f"{digits}, source not recorded"
+    return f"{digits} of the {source}" if source else f"{digits}, source not recorded"
 
 
 def scored_digits_words(digits: Dataset, of: int, metadata: dict[str, Any], *, seed: int) -> str:
     """Which test digits are scored (all ``of``, or a seeded stratified subset) and that the
     model never trained on them, in words."""
     if len(digits) >= of:
-        chosen = f"all {of:,} test digits ({digits.source})"
+        chosen = f"all {of:,} digits of the {digits.source}"
     else:
         chosen = (
-            f"{len(digits):,} of the {of:,} test digits ({digits.source}): a random subset "
+            f"{len(digits):,} of the {of:,} digits of the {digits.source}: a random subset "
             f"with the same share of each digit (seed {seed}), the same on every visit"
         )
     return (
-        f"Scored on {chosen}. None of them is among the digits this model trained on "
-        f"({training_words(metadata)})."
+        f"Scored on {chosen}. None of them is among the digits this model trained on: "
+        f"{training_words(metadata)}."
     )
 
 

@@ -256,9 +256,9 @@ def test_evaluate_sizes_stop_at_the_test_digits_available(models):
 def test_evaluate_scores_a_stratified_seeded_subset_and_says_which(models, mnist_test):
     at = open_page("pages/evaluate.py")
     words = next(c.value for c in at.caption if c.value.startswith("Scored on"))
-    assert words.startswith("Scored on 2,000 of the 10,000 test digits (")
+    assert words.startswith("Scored on 2,000 of the 10,000 digits of the MNIST test set")
     assert "same share of each digit (seed 0)" in words
-    assert "None of them is among the digits this model trained on (3,000 digits (" in words
+    assert "None of them is among the digits this model trained on: 3,000 digits of the " in words
     counted = at.dataframe[0].value["test digits"]  # per digit, from the confusion matrix
     expected = mnist_test.subset(2_000, seed=0).labels
     assert counted.tolist() == [int((expected == d).sum()) for d in range(10)]
@@ -271,7 +271,7 @@ def test_evaluate_on_all_the_test_digits_says_all(models):
     at = open_page("pages/evaluate.py")
     at.select_slider[0].set_value(10_000).run()
     words = next(c.value for c in at.caption if c.value.startswith("Scored on"))
-    assert words.startswith("Scored on all 10,000 test digits (")
+    assert words.startswith("Scored on all 10,000 digits of the MNIST test set")
 
 
 def test_evaluate_refuses_a_model_trained_on_the_test_digits(models, small_model_info):
