@@ -225,8 +225,11 @@ def _reference_folder() -> str:
 
 def _words(described: dict[str, Any]) -> str:
     """Which digits, in words, from :meth:`digitcore.data.Dataset.describe`."""
-    rule = described.get("subset")
-    how = f" ({rule['rule']}, seed {rule.get('seed', '-')}, of {rule['of']:,})" if rule else ""
+    rule, how = described.get("subset"), ""
+    if rule and "seed" in rule:
+        how = f" ({rule['rule']} with seed {rule['seed']}, of {rule['of']:,})"
+    elif rule:
+        how = f" (the first {rule['n']:,} of {rule['of']:,})"
     return f"{described['n']:,} digits of the {described['source']}{how}"
 
 
