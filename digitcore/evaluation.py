@@ -106,9 +106,10 @@ def evaluate(model: Any, images: NDArray[np.uint8], labels: NDArray[np.integer])
 
 def _trained_on(training: dict[str, Any]) -> dict[str, Any]:
     """The training digits' description, from a model's metadata or from a description."""
-    if "training_data" in training:
-        return training["training_data"]
-    if "name" in training:
+    described = training.get("training_data")
+    if isinstance(described, dict):
+        return described
+    if "name" in training and "digits_sha256" in training:  # a description itself
         return training
     # Models saved before their metadata recorded their digits were all trained on MNIST's
     # training set (the only set the project trained on), so that is what they are taken for.

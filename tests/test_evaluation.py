@@ -130,10 +130,13 @@ def test_the_same_digits_under_another_name_are_refused(mnist_test):
 def test_a_model_saved_before_recording_its_digits_counts_as_trained_on_mnist_train(
     mnist_train, mnist_test
 ):
-    legacy = {"n_train": 60000, "data_source": "folder somewhere"}
-    with pytest.raises(DataError, match=REFUSED):
-        evaluation.check_unseen(legacy, mnist_train)
-    evaluation.check_unseen(legacy, mnist_test)
+    for legacy in (
+        {"n_train": 60000, "data_source": "folder somewhere"},
+        {"n_train": 60000, "training_data": None},
+    ):
+        with pytest.raises(DataError, match=REFUSED):
+            evaluation.check_unseen(legacy, mnist_train)
+        evaluation.check_unseen(legacy, mnist_test)
 
 
 def test_evaluate_unseen_scores_and_says_which_digits(small_model, small_model_info, mnist_test):
