@@ -9,4 +9,5 @@ pages = [
     st.Page("pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]
-st.navigation(pages).run()
+# At the top: the sidebar is left to the model picker, and the links stay one tap away on a phone.
+st.navigation(pages, position="top").run()

@@ -46,8 +46,7 @@ def phone_css(width: int = CANVAS["width"]) -> str:
     ]
     thumbs = (
         "@media (max-width: 720px), (pointer: coarse) {"
-        " .stButton button, [data-testid=stBaseButton-segmented_control],"
-        " [data-testid=stBaseButton-segmented_controlActive] { min-height: 44px; } }"
+        " .stButton button, [data-testid=stButtonGroup] button { min-height: 44px; } }"
     )
     return "<style>" + "\n".join([*rules, thumbs]) + "</style>"
 

@@ -7,6 +7,7 @@ fail and say so. Screenshots and the measured latencies go to ``artifacts/`` (gi
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -19,8 +20,10 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 from browser_strokes import DIGITS, place, sample_digits
+from PIL import Image
 
 from digitcore import store
 
@@ -37,11 +40,14 @@ NO_DIGITS = (
     "() => { const e = document.querySelector('.st-key-prediction');"
     " return e !== null && !/\\d/.test(e.innerText); }"
 )
-# Bright pixels on the canvas's drawing layer (white strokes on a black ground).
+# Inked pixels on the canvas's drawing layers: far from the paper's colour (its top-left pixel),
+# so light ink on a dark canvas and dark ink on a light one both count.
 INKED_PIXELS = """canvases => canvases.reduce((n, c) => {
   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++;
+  for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[0]) + Math.abs(d[i + 3] - d[3]) > 128) n++;
   return n; }, 0)"""
+#: The phone the Draw page must fit: an iPhone 12-14's screen in CSS pixels.
+PHONE = {"width": 390, "height": 844}
 
 
 def free_port() -> int:
@@ -143,7 +149,9 @@ def page(browser, app_url: str):
     # The server's first request is a deep link: it must still get app.py's navigation.
     page.goto(f"{app_url}/train")
     page.get_by_role("heading", name="Train a model").wait_for(timeout=90_000)
-    assert page.get_by_role("link", name="Draw").count() == 1, "app.py's navigation is missing"
+    # app.py's navigation, at the top (it may arrive just after the page's heading).
+    page.get_by_role("link", name="Draw").wait_for(timeout=10_000)
+    assert page.locator("[data-testid=stSidebarNav]").count() == 0, "an old-style page list"
     page.goto(app_url)
     page.locator("canvas.upper-canvas").wait_for(timeout=90_000)
     page.wait_for_function(NO_DIGITS)
@@ -266,9 +274,8 @@ def test_a_number_is_read_left_to_right_and_built_digit_by_digit(page):
     page.get_by_role("button", name="Add 407 to the number").click()
     page.get_by_text("Number: 407").wait_for()
     wait_for_empty_canvas(page, "adding the reading to the number")
-    page.get_by_role("button", name="Undo last digit").click()
-    page.get_by_text("Number: 40", exact=True).wait_for()
-    page.get_by_role("button", name="Reset number").click()
+    page.get_by_role("button", name="Add 407 to the number").wait_for(state="detached")
+    page.get_by_role("button", name="Undo 407").click()  # the whole addition, not its last digit
     page.get_by_text("Number: —").wait_for()
 
 
@@ -294,3 +301,68 @@ def test_evaluate_and_train_pages_show_their_content(page, app_url: str):
     page.get_by_role("heading", name="Saved models").wait_for()
     page.get_by_text("n_neighbors").wait_for()
     screenshot(page, "train.png")
+
+
+def paper_brightness(locator) -> float:
+    """Mean brightness (0-255) of the canvas's top-left corner as shown on screen."""
+    shot = Image.open(io.BytesIO(locator.screenshot())).convert("L")
+    return float(np.asarray(shot)[2:12, 2:12].mean())
+
+
+def test_on_a_dark_phone_the_canvas_fits_and_a_digit_drawn_by_touch_is_read(browser, app_url):
+    """Check at 390x844 with touch and the system's dark look: the whole canvas on screen and
+    dark, thumb-sized buttons, a 7 drawn with touch events read, the answer above the fold."""
+    context = browser.new_context(
+        viewport=PHONE, has_touch=True, is_mobile=True, color_scheme="dark"
+    )
+    phone = context.new_page()
+    phone.set_default_timeout(60_000)
+    try:
+        phone.goto(app_url)
+        canvas = phone.locator("canvas.upper-canvas")
+        canvas.wait_for(timeout=90_000)
+        box = steady_box(canvas)
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+        assert box["y"] + box["height"] <= PHONE["height"], box
+        assert paper_brightness(canvas) < 60, "the canvas must follow the dark look"
+        assert phone.get_by_role("button", name="Identify").bounding_box()["height"] >= 44
+        touch = context.new_cdp_session(phone)
+        zoom = box["width"] / 680  # the canvas is drawn smaller; its pixels are still 680 wide
+        for stroke in place(DIGITS[7][0], left=250, top=40, height=190):
+            points = [{"x": box["x"] + x * zoom, "y": box["y"] + y * zoom} for x, y in stroke]
+            touch.send(
+                "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": points[:1]}
+            )
+            for point in points[1:]:
+                touch.send(
+                    "Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]}
+                )
+            touch.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+        phone.wait_for_timeout(400)  # let the stroke reach the server
+        phone.get_by_role("button", name="Identify").tap()
+        phone.wait_for_function(HAS_DIGITS, polling=20, timeout=15_000)
+        answer = phone.locator(".st-key-prediction")
+        assert re.search(r"\d+", answer.inner_text()).group() == "7"
+        shown = answer.bounding_box()
+        assert shown["y"] + 100 <= PHONE["height"], f"the answer is below the fold: {shown}"
+        phone.screenshot(path=SHOTS / "phone-dark.png")
+    finally:
+        context.close()
+
+
+def test_the_light_look_has_a_light_canvas_and_the_drawing_survives_a_visit_to_upload(
+    page, app_url: str
+):
+    page.goto(app_url)
+    page.locator("canvas.upper-canvas").wait_for(timeout=90_000)
+    assert paper_brightness(page.locator("canvas.upper-canvas")) > 200
+    draw(page, place(DIGITS[3][0], left=200, top=40, height=180))
+    first, _ = identify(page, time.monotonic())
+    page.locator("button", has_text="Upload an image").click()
+    page.locator("canvas.upper-canvas").wait_for(state="detached")
+    page.locator("button", has_text=re.compile("^Draw$")).click()
+    page.locator("canvas.upper-canvas").wait_for()
+    page.wait_for_function(HAS_DIGITS)
+    assert re.search(r"\d+", page.locator(".st-key-prediction").inner_text()).group() == first
+    assert inked_pixels(page) > 500, "the drawing must be back on the canvas"
+    clear(page)
