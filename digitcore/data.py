@@ -174,6 +174,15 @@ class Dataset:
             rule = "shuffled"
         return self._take(chosen, {"rule": rule, "seed": seed})
 
+    def shuffled(self, *, seed: int = 0) -> Dataset:
+        """All the digits in a seeded random order, the order recorded (see :meth:`subset`).
+
+        For a set stored sorted by digit (the offline sample), so that any first part of it
+        holds every digit.
+        """
+        order = np.random.default_rng(seed).permutation(len(self))
+        return self._take(order, {"rule": "shuffled", "seed": seed})
+
     def describe(self) -> dict[str, Any]:
         """Exactly which digits these are, as JSON for a model's metadata.
 

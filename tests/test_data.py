@@ -144,6 +144,17 @@ def test_a_subset_is_the_same_for_a_seed_and_recorded():
     assert rule["indices_sha256"] != other.describe()["subset"]["indices_sha256"]
 
 
+def test_shuffled_keeps_every_digit_in_a_recorded_seeded_order():
+    full = sorted_by_digit()
+    mixed = full.shuffled(seed=4)
+    assert sorted(mixed.images[:, 0, :2].tolist()) == sorted(full.images[:, 0, :2].tolist())
+    assert len(set(mixed.labels[:50].tolist())) == 10  # a first part holds every digit
+    np.testing.assert_array_equal(mixed.images, full.shuffled(seed=4).images)
+    assert mixed.describe()["subset"] | {"indices_sha256": ""} == {
+        "rule": "shuffled", "seed": 4, "n": 500, "of": 500, "indices_sha256": "",
+    }  # fmt: skip
+
+
 def test_a_subset_of_the_whole_set_or_more_is_the_set():
     full = sorted_by_digit()
     assert full.subset(500) is full and full.subset(10**6) is full
