@@ -25,3 +25,15 @@ class ModelError(DigitcoreError):
 
 class ParamError(DigitcoreError):
     """A hyperparameter or setting a person gave is unknown or out of range."""
+
+
+class LabelError(DigitcoreError):
+    """Labels a person gave for a drawing are not digits, or not one per digit found."""
+
+
+class StoreError(DigitcoreError):
+    """The drawings database is not a database, is newer than this code, or cannot be reached."""
+
+
+class ClusterError(DigitcoreError):
+    """A Dask scheduler that cannot be reached, or a cluster that cannot be started."""

@@ -9,6 +9,10 @@ variable sees the effect at once. An empty variable counts as unset.
 * ``DIGITCORE_MNIST_URL``: base URL of an MNIST mirror; else the public mirrors.
 * ``DIGITCORE_TEST_DATA``: the MNIST folder the tests and benchmarks read; else
   ``shared/data/mnist`` beside the project folder.
+* ``DIGITCORE_HOME``: the app's data folder (the drawings database); else
+  ``$XDG_DATA_HOME/digitcore``, else ``~/.local/share/digitcore``.
+* ``DIGITCORE_DB``: the drawings database as an SQLAlchemy URL (``sqlite:///...``, later
+  ``postgresql://...``); else the SQLite file ``drawings.sqlite`` in the data folder.
 * ``DIGITCORE_E2E_MODEL``: a saved model for the browser tests to read with instead of the
   small one they train (read by ``tests/test_browser.py`` alone).
 """
@@ -57,3 +61,23 @@ def reference_data_dir() -> Path:
     """
     configured = _env("DIGITCORE_TEST_DATA")
     return Path(configured) if configured else PROJECT_ROOT.parent / "shared" / "data" / "mnist"
+
+
+def data_home() -> Path:
+    """The app's own data folder: ``DIGITCORE_HOME``, else ``$XDG_DATA_HOME/digitcore``.
+
+    Falls back to ``~/.local/share/digitcore`` when ``XDG_DATA_HOME`` is unset. Not created here.
+    """
+    configured = _env("DIGITCORE_HOME")
+    if configured:
+        return Path(configured)
+    base = _env("XDG_DATA_HOME")
+    return (Path(base) if base else Path.home() / ".local" / "share") / "digitcore"
+
+
+def db_url() -> str:
+    """The drawings database's URL: ``DIGITCORE_DB``, else an SQLite file in :func:`data_home`."""
+    configured = _env("DIGITCORE_DB")
+    if configured:
+        return configured
+    return f"sqlite:///{data_home() / 'drawings.sqlite'}"
