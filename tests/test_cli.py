@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitcore import store
+from digitcore import data, store
 from digitcore.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,11 +89,11 @@ def test_offline_evaluate_scores_the_shipped_test_set(small_model_info, tmp_path
 
 
 def test_evaluate_refuses_the_models_training_set_even_as_test_files(
-    small_model_info, mnist_train, tmp_path
+    small_model_info, mnist_dir, tmp_path
 ):
-    from conftest import write_idx_split
-
-    write_idx_split(tmp_path, "test", mnist_train)  # the training digits, named as t10k files
+    # The training files the small model's digits were drawn from, renamed as the t10k files.
+    for train_name, test_name in zip(data.SPLITS["train"], data.SPLITS["test"], strict=True):
+        shutil.copy(mnist_dir / train_name, tmp_path / test_name)
     result = run_cli("evaluate", "--data", str(tmp_path), "--model", str(small_model_info.path))
     assert result.returncode == 1
     assert result.stderr.startswith("error: refusing to score a model on digits it trained on")
