@@ -79,6 +79,20 @@ class DrawingSet(Dataset):
         )  # fmt: skip
 
 
+def label_digits(labels: str) -> str:
+    """The labels as a string of digits 0-9 (spaces dropped), or a one-line refusal.
+
+    Raises
+    ------
+    LabelError
+        When ``labels`` is empty or holds anything but digits and spaces.
+    """
+    text = "".join(str(labels).split())
+    if not text or not (text.isascii() and text.isdigit()):
+        raise LabelError(f"the right digits must be digits 0-9, e.g. 407; got {labels!r}")
+    return text
+
+
 def check_labels(labels: str, found: int) -> str:
     """The labels as a string of digits, one per digit found, or a one-line refusal.
 
@@ -89,9 +103,7 @@ def check_labels(labels: str, found: int) -> str:
     LabelError
         When ``labels`` holds anything but digits 0-9, or not as many as the digits found.
     """
-    text = "".join(str(labels).split())
-    if not text or not (text.isascii() and text.isdigit()):
-        raise LabelError(f"the right digits must be digits 0-9, e.g. 407; got {labels!r}")
+    text = label_digits(labels)
     if found == 0:
         raise LabelError("no digit was found in the drawing, so there is nothing to label")
     if len(text) != found:

@@ -30,6 +30,7 @@ from digitcore.drawing_rows import (
     crops_of,
     image_rows,
     ink_map,
+    label_digits,
     png_array,
     reading_rows,
     record,
@@ -39,7 +40,7 @@ from digitcore.schema import drawings as table
 
 __all__ = [
     "SOURCES", "DrawingSet", "DrawingStore", "Record", "check_labels", "crops_of", "image_rows",
-    "ink_map", "open_store",
+    "ink_map", "label_digits", "open_store",
 ]  # fmt: skip
 
 #: A digit's columns without the large ones (crop, strokes): what lists and data sets read.
