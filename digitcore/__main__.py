@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from digitcore import data, download, ensemble, evaluation, settings, store
+from digitcore import cli_drawings, data, download, ensemble, evaluation, settings, store
 from digitcore.errors import DigitcoreError, ImageError
 
 EXIT_ERROR = 1
@@ -244,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="delete the model NAME (never the default nor the only model)",
     )
     models.set_defaults(run=cmd_models)
+
+    cli_drawings.register(commands)  # count, add, export, import: digitcore/cli_drawings.py
     return parser
 
 
