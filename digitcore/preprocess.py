@@ -45,7 +45,9 @@ from PIL import Image
 from scipy import ndimage as ndi
 from skimage.morphology import skeletonize
 
+from digitcore import segmentation
 from digitcore.errors import ImageError
+from digitcore.segmentation import Scorer
 
 INK = 96  #: ink threshold, of 255
 WORK = 60  #: working size (longer side, px) for stroke normalisation
@@ -63,6 +65,7 @@ SPLIT_ASPECT = 1.25  #: groups wider than this times their height may hold touch
 SPLIT_STROKES = 1.5  #: ...and are cut only where a column holds at most this many stroke widths
 PIECE_HEIGHT = 0.6  #: ...and only into pieces at least this fraction of the group's height
 TYPICAL_ASPECT = 0.7  #: typical width / height of one handwritten digit
+SINGLE_ASPECT = 1.0  #: with a scorer, groups wider than this times their height may be split
 
 _EIGHT = np.ones((3, 3), bool)
 
@@ -118,13 +121,17 @@ def to_mnist(gray_crop: NDArray, normalize_stroke: bool = True) -> NDArray[np.ui
     return _place_by_mass(small)
 
 
-def segment(gray: NDArray) -> list[Digit]:
+def segment(gray: NDArray, *, score: Scorer | None = None) -> list[Digit]:
     """Find the digits in an ink map, left to right.
 
     Parameters
     ----------
     gray : ndarray of shape (H, W), dtype uint8, ink high on background 0
         From :func:`digitcore.images.canvas_to_gray` or :func:`digitcore.images.read_image`.
+    score : callable, optional
+        The models' score of pieces in MNIST form (:func:`digitcore.recognize.piece_scores`):
+        with it, a group wider than :data:`SINGLE_ASPECT` times its height is split by
+        recognition (:func:`digitcore.segmentation.split`); without it, at ink valleys.
 
     Returns
     -------
@@ -168,14 +175,47 @@ def segment(gray: NDArray) -> list[Digit]:
     digits = []
     for x0, x1, y0, y1, ids, _ in found:
         crop = np.where(np.isin(labels[y0:y1, x0:x1], ids), gray[y0:y1, x0:x1], 0)
-        for a, b in _split_columns(crop >= INK):
-            part = crop[:, a:b]
-            rows = np.flatnonzero((part >= INK).any(axis=1))
-            if rows.size == 0:
-                continue
-            box = (x0 + a, y0 + int(rows[0]), x0 + b, y0 + int(rows[-1]) + 1)
-            digits.append(Digit(to_mnist(part), box))
+        digits += cut(crop, (x0, y0), score=score)
     return digits
+
+
+def cut(crop: NDArray, origin: tuple[int, int], *, score: Scorer | None = None) -> list[Digit]:
+    """The digits in one group's ink, left to right, each in MNIST form.
+
+    Parameters
+    ----------
+    crop : ndarray of shape (h, w), ink high on background 0
+        One group of ink (a digit, or digits that touch), other ink blanked.
+    origin : (int, int)
+        ``(x, y)`` of the crop's top-left pixel in the drawing, for the digits' boxes.
+    score : callable, optional
+        With it, a group wider than :data:`SINGLE_ASPECT` times its height is split by
+        recognition (:func:`digitcore.segmentation.split`); without it, at ink valleys.
+    """
+    h, w = crop.shape
+    if score is not None and w > SINGLE_ASPECT * h:
+        parts = segmentation.split(crop, score, to_mnist=to_mnist)
+    else:
+        parts = [np.where(_in_columns(w, a, b), crop, 0) for a, b in _split_columns(crop >= INK)]
+    digits = []
+    for part in parts:
+        mask = part >= INK
+        if not mask.any():
+            continue
+        rows, cols = ink_box(mask)
+        box = (
+            origin[0] + cols.start,
+            origin[1] + rows.start,
+            origin[0] + cols.stop,
+            origin[1] + rows.stop,
+        )
+        digits.append(Digit(to_mnist(part), box))
+    return digits
+
+
+def _in_columns(w: int, a: int, b: int) -> NDArray[np.bool_]:
+    """A row mask of columns a..b (exclusive) of w."""
+    return (np.arange(w) >= a) & (np.arange(w) < b)
 
 
 def has_ink(gray: NDArray) -> bool:

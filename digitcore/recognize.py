@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from digitcore import ensemble, images, novelty, preprocess
+from digitcore import ensemble, images, novelty, preprocess, strokes
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def _candidates(votes: NDArray[np.integer], weights: NDArray, answer: int) -> li
     return sorted(weight, key=lambda v: (v != answer, -weight[v]))
 
 
-def recognize(model: Any, image: Any) -> Reading:
+def recognize(model: Any, image: Any, *, drawing: Any = None, brush: float = 18.0) -> Reading:
     """Read the digits in a drawing or an image file.
 
     Parameters
@@ -169,6 +169,12 @@ def recognize(model: Any, image: Any) -> Reading:
     image : ndarray, str, Path or bytes
         A canvas as an RGBA array of shape (H, W, 4) (or RGB, or grayscale), or an image
         file given by its path or its bytes.
+    drawing : dict, optional
+        The canvas's strokes (streamlit-drawable-canvas's ``json_data``). With them, digits are
+        found from the strokes (:mod:`digitcore.strokes`: digits that touch in pixels are
+        separate strokes); ``image`` then only gives the canvas's size.
+    brush : float
+        The canvas's brush width in pixels, to draw the strokes again.
 
     Returns
     -------
@@ -182,9 +188,15 @@ def recognize(model: Any, image: Any) -> Reading:
         When the input is not an image that can be read.
     """
     gray = _gray(image)
-    found = preprocess.segment(gray)
+    lines = strokes.from_canvas(drawing) if drawing is not None else None
+    if lines is not None:
+        found = strokes.segment(lines, canvas_hw=gray.shape[:2], brush=brush)
+        has_ink = bool(lines)
+    else:
+        found = preprocess.segment(gray)
+        has_ink = preprocess.has_ink(gray)
     if not found:
-        return Reading([], too_small=preprocess.has_ink(gray))
+        return Reading([], too_small=has_ink)
     batch = np.stack([d.image for d in found])
     return Reading(
         [
