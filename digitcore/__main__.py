@@ -12,7 +12,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from digitcore import cli_drawings, data, download, ensemble, evaluation, settings, store
+from digitcore import (
+    cli_drawings,
+    cli_search,
+    data,
+    download,
+    ensemble,
+    evaluation,
+    settings,
+    store,
+)
 from digitcore.errors import DigitcoreError, ImageError
 
 EXIT_ERROR = 1
@@ -74,19 +83,20 @@ def _digits_words(described: dict[str, Any]) -> str:
 def cmd_train(args: argparse.Namespace) -> int:
     from digitcore.training import parse_param, train_model
 
-    params: dict[str, dict[str, Any]] = {}
+    params = cli_search.params_file(args.params)  # flags given as well win over the file's
     for member, defaults in ensemble.DEFAULT_PARAMS.items():
         for param in defaults:
             value = getattr(args, f"{member}__{param}")
             if value is not None:
                 params.setdefault(member, {})[param] = parse_param(value)
-    info = train_model(
-        params=params,
-        limit=args.limit,
-        data_dir=args.data,
-        folder=args.out,
-        progress=ProgressBar(),
-    )
+    with cli_search.maybe_on_cluster(args.scheduler):
+        info = train_model(
+            params=params,
+            limit=args.limit,
+            data_dir=args.data,
+            folder=args.out,
+            progress=ProgressBar(),
+        )
     meta = info.metadata
     print(f"saved {info.path} ({meta['file_bytes'] / 1e6:.1f} MB)")
     print(f"trained on {_digits_words(meta['training_data'])}")
@@ -208,8 +218,19 @@ def build_parser() -> argparse.ArgumentParser:
                 f"--{member}-{param.replace('_', '-')}",
                 dest=f"{member}__{param}",
                 metavar="V",
-                help=f"{ensemble.MEMBERS[member]} {param} (default {default})",
+                help=f"{ensemble.GROUPS[member]} {param} (default {default})",
             )
+    train.add_argument(
+        "--params",
+        metavar="FILE",
+        help="hyperparameters from a JSON file named as these flags, e.g. a search's "
+        "best_params.json (flags given win)",
+    )
+    train.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="fit the members on this Dask scheduler's cluster (one task per member group)",
+    )
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser(
@@ -245,6 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     models.set_defaults(run=cmd_models)
 
+    cli_search.register(commands, data_help=data_help, progress_bar=ProgressBar)
     cli_drawings.register(commands)  # count, add, export, import: digitcore/cli_drawings.py
     return parser
 

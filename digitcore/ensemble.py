@@ -8,20 +8,21 @@ are built and fitted) and the vote. The classes it builds from live in
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from joblib import Parallel, delayed
 from numpy.typing import NDArray
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator
 from sklearn.decomposition import PCA
 from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, LabelEncoder
-from sklearn.utils import Bunch
-from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    validate_parameter_constraints,
+)
 
 from digitcore.errors import ParamError
 from digitcore.estimators import (
@@ -34,6 +35,9 @@ from digitcore.estimators import (
 )
 from digitcore.features import DeskewedGradients, to_float32
 from digitcore.kernels import KernelDiscriminants
+from digitcore.voting import DigitEnsemble, TrainProgress
+
+__all__ = ["DigitEnsemble", "TrainProgress", "build_ensemble", "merge_params", "train", "vote"]
 
 #: The members, in the order they vote, with their display names.
 MEMBERS: dict[str, str] = {"svc": "SVC", "knn": "k-nearest neighbours", "rf": "random forest"}
@@ -44,6 +48,17 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "svc": {"C": 5.0, "gamma": "scale"},
     "knn": {"n_neighbors": 3},
     "rf": {"n_estimators": 60, "max_depth": None},
+    # The k-NN and forest's shared front end: its KernelDiscriminants.
+    "front": {"n_components": 3000, "gamma_scale": 0.25},
+}
+
+#: Who each group of hyperparameters belongs to, in words: the members and the shared front end.
+GROUPS: dict[str, str] = {**MEMBERS, "front": "shared front end (k-NN and forest)"}
+
+#: What the shared front end accepts (scikit-learn's own checks, as its members have).
+_FRONT_CONSTRAINTS = {
+    "n_components": [Interval(Integral, 1, None, closed="left")],
+    "gamma_scale": [Interval(Real, 0, None, closed="neither")],
 }
 
 #: Each hyperparameter in plain words, by member: what it does and what larger values do.
@@ -60,6 +75,15 @@ PARAM_HELP: dict[str, dict[str, str]] = {
         "n_neighbors": "How many of the most similar training digits vote on a drawing. "
         "Larger values smooth out odd training digits but blur fine differences (4 vs 9); "
         "1 copies the single closest digit.",
+    },
+    "front": {
+        "n_components": "How many landmark digits the k-NN and forest's shared front end "
+        "compares every digit with before finding its 9 discriminant axes. Larger values "
+        "approximate the kernel better (more accurate, up to a point) but fit and read more "
+        "slowly; it never exceeds the number of training digits.",
+        "gamma_scale": "How wide the shared front end's kernel is, relative to the data's "
+        "spread. Larger values make it more local (finer detail, more quirks learned); smaller "
+        "values smoother.",
     },
     "rf": {
         "n_estimators": "How many decision trees the forest grows and lets vote. Larger values "
@@ -83,11 +107,10 @@ N_COMPONENTS = 60
 #: test digits with the full-data model) and the members about equally accurate (99.41-99.43%).
 WEIGHTS = (1.5, 1.0, 1.0)
 
-#: progress(member_name, done_members, total_members, fit_seconds or None)
-TrainProgress = Callable[[str, int, int, float | None], None]
 
-
-def gradient_features(*, random_state: int = 0, kernel_discriminants: bool = False) -> Pipeline:
+def gradient_features(
+    *, random_state: int = 0, kernel_discriminants: bool = False, **discriminants: Any
+) -> Pipeline:
     """A members' front end: deskew, gradient histograms, PCA, as float32.
 
     With ``kernel_discriminants``, the principal components are then mapped to the 9
@@ -102,7 +125,9 @@ def gradient_features(*, random_state: int = 0, kernel_discriminants: bool = Fal
         ("float32", FunctionTransformer(to_float32)),
     ]
     if kernel_discriminants:
-        steps.append(("discriminants", KernelDiscriminants(random_state=random_state)))
+        steps.append(
+            ("discriminants", KernelDiscriminants(random_state=random_state, **discriminants))
+        )
         return SharedFrontEnd(steps)
     return Pipeline(steps)
 
@@ -140,7 +165,7 @@ def merge_params(params: dict[str, dict[str, Any]] | None) -> dict[str, dict[str
     merged = {name: dict(values) for name, values in DEFAULT_PARAMS.items()}
     for member, values in (params or {}).items():
         if member not in merged:
-            raise ParamError(f"unknown member {member!r}; expected one of {list(MEMBERS)}")
+            raise ParamError(f"unknown member {member!r}; expected one of {list(GROUPS)}")
         if not isinstance(values, dict):
             raise ParamError(
                 f"expected a dict of hyperparameters for {member}, got {type(values).__name__}"
@@ -157,35 +182,44 @@ def merge_params(params: dict[str, dict[str, Any]] | None) -> dict[str, dict[str
             classifier._validate_params()  # scikit-learn's checks, which fit() would make
         except InvalidParameterError as exc:
             raise ParamError(f"{MEMBERS[member]}: {exc}") from None
+    try:
+        validate_parameter_constraints(_FRONT_CONSTRAINTS, merged["front"], "front end")
+    except InvalidParameterError as exc:
+        raise ParamError(f"{GROUPS['front']}: {exc}") from None
     return merged
 
 
 def build_ensemble(
-    params: dict[str, dict[str, Any]] | None = None, *, random_state: int = 0
-) -> VotingClassifier:
+    params: dict[str, dict[str, Any]] | None = None, *, random_state: int = 0, n_jobs: int = 2
+) -> DigitEnsemble:
     """Build the unfitted hard-voting ensemble.
 
     Parameters
     ----------
     params : dict, optional
-        Hyperparameters by member name (``"svc"``, ``"knn"``, ``"rf"``), over
-        :data:`DEFAULT_PARAMS`; checked by :func:`merge_params`.
+        Hyperparameters by member name (``"svc"``, ``"knn"``, ``"rf"``) and for the shared
+        front end (``"front"``), over :data:`DEFAULT_PARAMS`; checked by :func:`merge_params`.
     random_state : int
         Seed for the members that draw random numbers.
+    n_jobs : int
+        Member groups fitted at once (1 inside a search, which runs fits side by side).
 
     Returns
     -------
-    VotingClassifier
-        ``fit`` and ``predict`` take digits of shape ``(n, 28, 28)``, uint8, ink 255 on 0.
-        :func:`train` fits it faster than ``fit`` (KNN and the forest share a front end).
+    DigitEnsemble
+        A scikit-learn classifier: ``fit`` and ``predict`` take digits of shape
+        ``(n, 28, 28)``, uint8, ink 255 on 0; ``clone(model).fit(X, y)`` is :func:`train`'s fit.
     """
-    clf = _classifiers(merge_params(params), random_state)
+    merged = merge_params(params)
+    clf = _classifiers(merged, random_state)
     # The SVC sees principal components; KNN and the forest share one front end (the same
-    # object, fitted once by train()) that ends in kernel discriminant axes. Their errors differ
+    # object, fitted once by DigitEnsemble.fit) that ends in kernel discriminant axes. Their errors differ
     # enough from the SVC's that two of them agreeing against it are more often right than
     # wrong, so the vote beats every member (benchmarks/README.md).
     svc_features = gradient_features(random_state=random_state)
-    shared = gradient_features(random_state=random_state, kernel_discriminants=True)
+    shared = gradient_features(
+        random_state=random_state, kernel_discriminants=True, **merged["front"]
+    )
     members = [
         (
             "svc",
@@ -196,7 +230,7 @@ def build_ensemble(
         ("knn", QuickPipeline([("features", shared), ("clf", clf["knn"])])),
         ("rf", QuickPipeline([("features", shared), ("clf", clf["rf"])])),
     ]
-    return VotingClassifier(members, voting="hard", weights=list(WEIGHTS))
+    return DigitEnsemble(members, voting="hard", weights=list(WEIGHTS), n_jobs=n_jobs)
 
 
 def train(
@@ -209,12 +243,13 @@ def train(
 ) -> dict[str, float]:
     """Fit ``model`` in place and return each member's fit time in seconds.
 
-    Members whose pipelines share one ``features`` object (KNN and the forest) are fitted in one
-    job that fits those features once; the jobs run in parallel.
+    The same fit as ``clone(model).fit(images, labels)`` (:class:`~digitcore.voting.DigitEnsemble`):
+    members sharing a front end (KNN and the forest) are one job that fits it once; the jobs
+    run in parallel, on a Dask cluster when joblib is configured for one.
 
     Parameters
     ----------
-    model : VotingClassifier
+    model : DigitEnsemble
         From :func:`build_ensemble`.
     images : ndarray of shape (n, 28, 28), dtype uint8, ink 255 on background 0
     labels : ndarray of shape (n,), digits 0-9
@@ -229,64 +264,8 @@ def train(
     dict
         Seconds spent fitting each member, by name.
     """
-    names = member_names(model)
-    encoder = LabelEncoder().fit(labels)
-    encoded = encoder.transform(labels)
-    times: dict[str, float] = {}
-    images = np.asarray(images)
-    if progress:
-        progress(names[0], 0, len(names), None)
-    # The SVC is single-threaded, so its job and the shared front end's run side by side; each
-    # reports as it ends.
-    jobs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        delayed(_fit_group)(group, images, encoded) for group in _groups(model.estimators)
-    )
-    fitted = {}
-    for results in jobs:
-        for name, member, seconds in results:
-            fitted[name], times[name] = member, seconds
-            if progress:
-                progress(name, len(fitted), len(names), seconds)
-    # Assemble the fitted VotingClassifier exactly as its own fit() would leave it.
-    model.le_ = encoder
-    model.classes_ = encoder.classes_
-    model.estimators_ = [fitted[name] for name in names]
-    model.named_estimators_ = Bunch(**{name: fitted[name] for name in names})
-    return times
-
-
-def _groups(estimators: list[tuple[str, Pipeline]]) -> list[list[tuple[str, Pipeline]]]:
-    """Members grouped by the identity of their ``features`` step, in voting order."""
-    groups: dict[int, list[tuple[str, Pipeline]]] = {}
-    for name, member in estimators:
-        groups.setdefault(id(member.steps[0][1]), []).append((name, member))
-    return list(groups.values())
-
-
-def _fit_group(
-    group: list[tuple[str, Pipeline]], images: NDArray, labels: NDArray
-) -> list[tuple[str, Pipeline, float]]:
-    """Fit members that share a front end: the front end once, then each member's classifier.
-
-    A member alone in its group is fitted whole, by its own ``fit``. Returns
-    ``(name, fitted pipeline, seconds)`` per member, the seconds counting the shared front end
-    for each of them.
-    """
-    start = time.perf_counter()
-    if len(group) == 1:
-        name, member = group[0]
-        fitted = clone(member).fit(images, labels)
-        return [(name, fitted, time.perf_counter() - start)]
-    features = clone(group[0][1].steps[0][1])
-    X = features.fit_transform(images, labels)
-    front_seconds = time.perf_counter() - start
-    fitted = []
-    for name, member in group:
-        begin = time.perf_counter()
-        clf = clone(member.steps[-1][1]).fit(X, labels)
-        pipeline = QuickPipeline([(member.steps[0][0], features), (member.steps[-1][0], clf)])
-        fitted.append((name, pipeline, front_seconds + time.perf_counter() - begin))
-    return fitted
+    model.set_params(n_jobs=n_jobs).fit(images, labels, progress=progress)
+    return dict(model.fit_seconds_)
 
 
 def member_names(model: VotingClassifier) -> list[str]:

@@ -13,6 +13,8 @@ variable sees the effect at once. An empty variable counts as unset.
   ``$XDG_DATA_HOME/digitcore``, else ``~/.local/share/digitcore``.
 * ``DIGITCORE_DB``: the drawings database as an SQLAlchemy URL (``sqlite:///...``, later
   ``postgresql://...``); else the SQLite file ``drawings.sqlite`` in the data folder.
+* ``DIGITCORE_DASK_SCHEDULER``: address of a Dask scheduler (``tcp://host:8786``) for searches;
+  else a ``LocalCluster`` on this machine.
 * ``DIGITCORE_E2E_MODEL``: a saved model for the browser tests to read with instead of the
   small one they train (read by ``tests/test_browser.py`` alone).
 """
@@ -81,3 +83,8 @@ def db_url() -> str:
     if configured:
         return configured
     return f"sqlite:///{data_home() / 'drawings.sqlite'}"
+
+
+def dask_scheduler() -> str | None:
+    """The Dask scheduler ``DIGITCORE_DASK_SCHEDULER`` names, or None for a local cluster."""
+    return _env("DIGITCORE_DASK_SCHEDULER")
