@@ -1,6 +1,7 @@
-"""MNIST: read and validate the IDX files, name what was read, and find it.
+"""MNIST: the labelled digit sets, what they are named, and where they are found.
 
-Fetching the files from the public mirrors is :mod:`digitcore.download`'s job.
+Reading one IDX file is :mod:`digitcore.idx`'s job; fetching the files from the public mirrors
+is :mod:`digitcore.download`'s.
 
 The contract every other module relies on: images are ``uint8`` arrays of shape ``(n, 28, 28)``,
 ink 255 on background 0, exactly as in the MNIST files; labels are ``uint8`` arrays of shape
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import zlib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -31,9 +31,7 @@ from digitcore import settings
 from digitcore.download import FILES, Progress, download_mnist
 from digitcore.errors import DataError, ParamError
 from digitcore.files import sha256_file
-
-IMAGE_MAGIC = 2051
-LABEL_MAGIC = 2049
+from digitcore.idx import IMAGE_MAGIC, LABEL_MAGIC, read_idx
 
 #: The two files of each split, under their original names (see :data:`digitcore.download.FILES`).
 SPLITS = {
@@ -207,68 +205,6 @@ def check_limit(n: int | None) -> None:
     """Refuse a limit on the number of examples that is not None or a positive number."""
     if n is not None and n < 1:
         raise ParamError(f"limit must be a positive number of images; got {n}")
-
-
-def _open_bytes(path: Path) -> bytes:
-    raw = path.read_bytes()
-    if raw[:2] == b"\x1f\x8b":  # gzip magic: decompress, else it is a plain IDX file
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataError(f"{path}: corrupt or truncated gzip file ({exc})") from None
-    return raw
-
-
-def read_idx(path: str | Path) -> NDArray[np.uint8]:
-    """Read one IDX file (gzipped or not) and check its header against its length.
-
-    Parameters
-    ----------
-    path : str or Path
-        An MNIST images file (magic 2051) or labels file (magic 2049).
-
-    Returns
-    -------
-    ndarray of dtype uint8
-        Shape ``(n, 28, 28)`` for images, ``(n,)`` for labels.
-
-    Raises
-    ------
-    DataError
-        One line naming the file and what is wrong with it.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found")
-    data = _open_bytes(path)
-    if len(data) < 8:
-        raise DataError(f"{path}: too short for an IDX header ({len(data)} bytes)")
-    magic = int.from_bytes(data[:4], "big")
-    if magic == IMAGE_MAGIC:
-        if len(data) < 16:
-            raise DataError(f"{path}: too short for an IDX images header ({len(data)} bytes)")
-        n, rows, cols = (int.from_bytes(data[i : i + 4], "big") for i in (4, 8, 12))
-        if (rows, cols) != (28, 28):
-            raise DataError(f"{path}: expected 28x28 images, header says {rows}x{cols}")
-        shape, offset = (n, rows, cols), 16
-    elif magic == LABEL_MAGIC:
-        shape, offset = (int.from_bytes(data[4:8], "big"),), 8
-    else:
-        raise DataError(
-            f"{path}: not an MNIST IDX file (magic number {magic}, "
-            f"expected {IMAGE_MAGIC} for images or {LABEL_MAGIC} for labels)"
-        )
-    expected = int(np.prod(shape))
-    got = len(data) - offset
-    if got != expected:
-        raise DataError(
-            f"{path}: header promises {shape[0]} items ({expected} bytes of data), "
-            f"file holds {got} bytes: {'truncated' if got < expected else 'trailing bytes'}"
-        )
-    array = np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
-    if magic == LABEL_MAGIC and array.size and array.max() > 9:
-        raise DataError(f"{path}: labels must be digits 0-9, found {int(array.max())}")
-    return array
 
 
 def _find(folder: Path, name: str) -> Path:

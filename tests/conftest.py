@@ -14,15 +14,13 @@ files and the sample as IDX files.
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from digitcore import data, download, settings, store
+from digitcore import data, download, idx, settings, store
 from digitcore.errors import DataError
 from digitcore.training import train_model
 
@@ -37,12 +35,8 @@ def _has_all(folder: Path) -> bool:
 def write_idx_split(folder: Path, split: str, dataset: data.Dataset) -> None:
     """Write ``dataset`` as the gzipped IDX files of ``split`` in ``folder``."""
     image_name, label_name = data.SPLITS[split]
-    for name, array, magic in (
-        (image_name, dataset.images, data.IMAGE_MAGIC),
-        (label_name, dataset.labels, data.LABEL_MAGIC),
-    ):
-        header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-        (folder / name).write_bytes(gzip.compress(header + np.asarray(array).tobytes(), 1))
+    idx.write_idx(folder / image_name, dataset.images)
+    idx.write_idx(folder / label_name, dataset.labels)
 
 
 def pytest_report_header() -> str:

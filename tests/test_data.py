@@ -14,16 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitcore import data, download, settings
+from digitcore import data, download, idx, settings
 from digitcore.errors import DataError, ParamError
 from digitcore.files import sha256_file
-
-
-def write_idx(path: Path, array: np.ndarray, magic: int, compress: bool = True) -> Path:
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    payload = header + array.astype(np.uint8).tobytes()
-    path.write_bytes(gzip.compress(payload) if compress else payload)
-    return path
 
 
 def test_test_split_has_the_published_shape_and_label_counts(mnist_test):
@@ -53,10 +46,10 @@ def test_test_split_is_the_published_mnist_test_set(mnist_test):
 def test_uncompressed_idx_reads_the_same_as_gzipped(tmp_path):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (5, 28, 28), dtype=np.uint8)
-    gz = write_idx(tmp_path / "a.gz", images, data.IMAGE_MAGIC)
-    raw = write_idx(tmp_path / "a", images, data.IMAGE_MAGIC, compress=False)
-    np.testing.assert_array_equal(data.read_idx(gz), images)
-    np.testing.assert_array_equal(data.read_idx(raw), images)
+    gz = idx.write_idx(tmp_path / "a.gz", images)
+    raw = idx.write_idx(tmp_path / "a", images, compress=False)
+    np.testing.assert_array_equal(idx.read_idx(gz), images)
+    np.testing.assert_array_equal(idx.read_idx(raw), images)
 
 
 def test_truncated_idx_is_refused_in_one_line_naming_the_file(tmp_path, mnist_dir):
@@ -64,7 +57,7 @@ def test_truncated_idx_is_refused_in_one_line_naming_the_file(tmp_path, mnist_di
     bad = tmp_path / "t10k-labels-idx1-ubyte"
     bad.write_bytes(payload[:-100])
     with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte: .*truncated") as info:
-        data.read_idx(bad)
+        idx.read_idx(bad)
     assert "\n" not in str(info.value)
 
 
@@ -72,38 +65,49 @@ def test_truncated_gzip_stream_is_refused(tmp_path, mnist_dir):
     bad = tmp_path / "t10k-images-idx3-ubyte.gz"
     bad.write_bytes((mnist_dir / "t10k-images-idx3-ubyte.gz").read_bytes()[:50000])
     with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz: corrupt or truncated gzip"):
-        data.read_idx(bad)
+        idx.read_idx(bad)
 
 
 @pytest.mark.parametrize(
     ("magic", "shape", "message"),
     [
         (1234, (3,), "not an MNIST IDX file"),
-        (data.IMAGE_MAGIC, (3, 32, 32), "expected 28x28 images"),
+        (idx.IMAGE_MAGIC, (3, 32, 32), "expected 28x28 images"),
     ],
 )
 def test_bad_header_is_refused(tmp_path, magic, shape, message):
-    path = write_idx(tmp_path / "x.gz", np.zeros(shape), magic)
+    # Written by hand: idx.write_idx itself refuses to write such a header.
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in shape)
+    path = tmp_path / "x.gz"
+    path.write_bytes(gzip.compress(header + bytes(int(np.prod(shape)))))
     with pytest.raises(DataError, match=message):
-        data.read_idx(path)
+        idx.read_idx(path)
+
+
+def test_written_idx_files_round_trip_and_odd_shapes_are_refused(tmp_path):
+    digits = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    np.testing.assert_array_equal(idx.read_idx(idx.write_idx(tmp_path / "d.gz", digits)), digits)
+    with pytest.raises(DataError, match=r"expected digits \(n, 28, 28\) or labels \(n,\)"):
+        idx.write_idx(tmp_path / "odd.gz", np.zeros((2, 3)))
+    assert not (tmp_path / "odd.gz").exists()
 
 
 def test_labels_outside_0_to_9_are_refused(tmp_path):
-    path = write_idx(tmp_path / "labels.gz", np.array([1, 2, 12]), data.LABEL_MAGIC)
+    path = idx.write_idx(tmp_path / "labels.gz", np.array([1, 2, 12]))
     with pytest.raises(DataError, match="labels must be digits 0-9, found 12"):
-        data.read_idx(path)
+        idx.read_idx(path)
 
 
 def test_image_and_label_counts_must_agree(tmp_path):
-    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((4, 28, 28)), data.IMAGE_MAGIC)
-    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(5), data.LABEL_MAGIC)
+    idx.write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((4, 28, 28)))
+    idx.write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(5))
     with pytest.raises(DataError, match="holds 4 images but .* holds 5 labels"):
         data.read_split(tmp_path, "test")
 
 
 def test_swapped_files_are_refused(tmp_path):
-    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros(4), data.LABEL_MAGIC)
-    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(4), data.LABEL_MAGIC)
+    idx.write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros(4))
+    idx.write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(4))
     with pytest.raises(DataError, match="expected an images file"):
         data.read_split(tmp_path, "test")
 
@@ -180,8 +184,8 @@ def test_describe_says_exactly_which_digits_and_names_no_path(mnist_dir):
 
 
 def test_unknown_files_are_named_as_such_not_as_mnist(tmp_path, mnist_test):
-    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", mnist_test.images[:20], data.IMAGE_MAGIC)
-    write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", mnist_test.labels[:20], data.LABEL_MAGIC)
+    idx.write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", mnist_test.images[:20])
+    idx.write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", mnist_test.labels[:20])
     found = data.read_split(tmp_path, "test")
     assert found.name == "files-test" and "not the published MNIST" in found.source
     assert str(tmp_path) not in found.source
