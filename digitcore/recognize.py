@@ -159,22 +159,19 @@ def _candidates(votes: NDArray[np.integer], weights: NDArray, answer: int) -> li
     return sorted(weight, key=lambda v: (v != answer, -weight[v]))
 
 
-def recognize(model: Any, image: Any, *, drawing: Any = None, brush: float = 18.0) -> Reading:
+def recognize(model: Any, image: Any) -> Reading:
     """Read the digits in a drawing or an image file.
 
     Parameters
     ----------
     model : VotingClassifier
         A fitted ensemble from :mod:`digitcore.ensemble`.
-    image : ndarray, str, Path or bytes
-        A canvas as an RGBA array of shape (H, W, 4) (or RGB, or grayscale), or an image
-        file given by its path or its bytes.
-    drawing : dict, optional
-        The canvas's strokes (streamlit-drawable-canvas's ``json_data``). With them, digits are
-        found from the strokes (:mod:`digitcore.strokes`: digits that touch in pixels are
-        separate strokes); ``image`` then only gives the canvas's size.
-    brush : float
-        The canvas's brush width in pixels, to draw the strokes again.
+    image : ndarray, str, Path, bytes or digitcore.strokes.Drawing
+        A canvas as an RGBA array of shape (H, W, 4) (or RGB, or grayscale), an image file
+        given by its path or its bytes, or a canvas with its strokes. Given strokes, digits are
+        found from them (:mod:`digitcore.strokes`: digits that touch in pixels are separate
+        strokes); without a stroke (a blank canvas, objects that are not paths), the pixels
+        are read.
 
     Returns
     -------
@@ -187,10 +184,11 @@ def recognize(model: Any, image: Any, *, drawing: Any = None, brush: float = 18.
     digitcore.errors.ImageError
         When the input is not an image that can be read.
     """
-    gray = _gray(image)
-    lines = strokes.from_canvas(drawing) if drawing is not None else None
-    if lines is not None:
-        found = strokes.segment(lines, canvas_hw=gray.shape[:2], brush=brush)
+    drawing = image if isinstance(image, strokes.Drawing) else None
+    gray = _gray(image if drawing is None else drawing.pixels)
+    lines = strokes.from_canvas(drawing.objects) if drawing is not None else []
+    if lines:  # no strokes (a blank canvas, other objects): the pixels say it all
+        found = strokes.segment(lines, canvas_hw=gray.shape[:2], brush=drawing.brush)
         has_ink = bool(lines)
     else:
         found = preprocess.segment(gray)

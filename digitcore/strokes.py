@@ -24,6 +24,7 @@ lie over one another. So digits are found from the strokes themselves:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,25 @@ MAX_STROKES = 2000  #: more strokes than this is not a number written by hand
 MAX_POINTS = 100_000  #: ...nor more points in all
 CURVE_STEPS = 4  #: points sampled on each quadratic segment of a path
 MAX_COORDINATE = 100_000.0  #: a point farther out than this is a broken client's
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A canvas drawing as :func:`digitcore.recognize.recognize` takes it: pixels and strokes.
+
+    Attributes
+    ----------
+    pixels : ndarray of shape (H, W, 4), dtype uint8
+        The canvas's RGBA image (its size sets the blank rules' scale).
+    objects : dict or None
+        The canvas's ``json_data`` (fabric.js objects), read by :func:`from_canvas`.
+    brush : float
+        The canvas's brush width in pixels.
+    """
+
+    pixels: NDArray[np.uint8]
+    objects: dict[str, Any] | None
+    brush: float = 18.0
 
 
 def from_canvas(json_data: Any) -> list[NDArray[np.float64]]:

@@ -15,7 +15,8 @@ from digitcore import ensemble
 from digitcore.caching import fingerprint
 from digitcore.errors import DigitcoreError, ImageError
 from digitcore.recognize import Reading, recognize
-from pages import _render, _shared
+from digitcore.strokes import Drawing
+from pages import _cut, _render, _shared
 
 #: Wide enough for a number of several digits, tall enough for a finger.
 CANVAS = {"width": 680, "height": 280, "stroke_width": 18}
@@ -57,6 +58,7 @@ class Input:
 
     source: str  # one of SOURCES: each keeps its own reading
     image: NDArray[np.uint8] | bytes | None  # a canvas's RGBA array or an uploaded file's bytes
+    strokes: dict[str, Any] | None  # the canvas's fabric.js drawing (json_data); None for a file
     requested: bool  # Identify pressed, "Read as I draw" on, or a file uploaded
     hint: str  # before anything is asked for
     blank: str  # asked for, but nothing there
@@ -130,11 +132,11 @@ def canvas_input() -> Input:
             key=key,
             **CANVAS,
         )
-    image = canvas.image_data
+    image, strokes = canvas.image_data, canvas.json_data
     if image is not None:
-        state.drawing = (canvas.json_data, image)
+        state.drawing = (strokes, image)
     elif state.drawing is not None:
-        image = state.drawing[1]  # a canvas drawn again from the kept drawing sends nothing
+        strokes, image = state.drawing  # a canvas drawn again from the kept drawing sends nothing
     with st.container(key="canvas-buttons"):
         left, middle, right = st.columns([1, 1, 2], vertical_alignment="center")
     clicked = left.button("Identify", type="primary", on_click=identify, width="stretch")
@@ -148,6 +150,7 @@ def canvas_input() -> Input:
     return Input(
         source="Draw",
         image=image,
+        strokes=strokes,
         requested=state.asked or live,
         hint="Draw a digit, then press **Identify**.",
         blank="Draw a digit first: the canvas is empty.",
@@ -165,6 +168,7 @@ def upload_input() -> Input:
     return Input(
         source="Upload an image",
         image=image,
+        strokes=None,
         requested=image is not None,
         hint="Upload an image of one or more handwritten digits.",
         blank="No digit found in that image: try a closer, sharper photo of dark ink on paper.",
@@ -204,7 +208,11 @@ def reading_for(model: Any, key: ReadingKey, given: Input) -> Reading | None:
         return kept[1]
     state.readings.pop(given.source, None)  # first, so a failed reading leaves nothing stale
     if given.requested and given.image is not None:
-        state.readings[given.source] = (key, recognize(model, given.image))
+        # The canvas's strokes say which ink belongs to which digit; a file has only pixels.
+        image = given.image
+        if given.strokes is not None and not isinstance(image, bytes):
+            image = Drawing(image, given.strokes, brush=CANVAS["stroke_width"])
+        state.readings[given.source] = (key, recognize(model, image))
         return state.readings[given.source][1]
     return None
 
@@ -308,7 +316,10 @@ except DigitcoreError as exc:
 except Exception as exc:  # explain, never show a traceback
     error = _shared.internal_problem("Reading", exc)
 
+# The issue-12 correction form takes these three: what was read, from which pixels and strokes.
+image, strokes = given.image, given.strokes
 show_reading(reading, given, error)
 if reading is not None and not reading.blank:
     show_details(reading)
+    _cut.show_cut(image, reading)
 show_number()
