@@ -25,16 +25,15 @@ N_TRAIN, N_TEST = 3000, 1000
 
 @pytest.fixture(scope="module")
 def fitted(mnist_train, mnist_test):
-    """The recipe trained on the first 3,000 training digits, and its test-subset predictions."""
+    """The recipe trained on 3,000 training digits (stratified, seed 0), and its predictions
+    for 1,000 test digits (the same)."""
     model = build_ensemble(random_state=0)
     calls = []
+    train_part, test_part = mnist_train.subset(N_TRAIN, seed=0), mnist_test.subset(N_TEST, seed=0)
     times = train(
-        model,
-        mnist_train.images[:N_TRAIN],
-        mnist_train.labels[:N_TRAIN],
-        progress=lambda *args: calls.append(args),
+        model, train_part.images, train_part.labels, progress=lambda *args: calls.append(args)
     )
-    images, labels = mnist_test.images[:N_TEST], mnist_test.labels[:N_TEST]
+    images, labels = test_part.images, test_part.labels
     members = {
         name: model.classes_[m.predict(images)] for name, m in model.named_estimators_.items()
     }
@@ -95,11 +94,13 @@ def test_vote_counts_each_members_weight_and_any_number_of_members(weights, vote
 
 def test_ensemble_beats_accuracy_floor_on_small_subset(fitted):
     _, _, _, _, labels, predicted, _ = fitted
-    # Measured 98.4% (3k train / 1k test, random_state 0); the floor leaves room for platforms.
+    # Measured 98.4% on MNIST's training set, 98.5% on the offline sample (3k/1k
+    # stratified, seed 0); the floor leaves a little room for platforms.
     assert np.mean(predicted == labels) >= 0.98
 
 
-@pytest.mark.parametrize(("name", "floor"), [("svc", 0.98), ("knn", 0.98), ("rf", 0.955)])
+# Measured (MNIST / offline sample): svc 98.3 / 97.7%, knn 98.6 / 98.8%, rf 97.7 / 97.8%.
+@pytest.mark.parametrize(("name", "floor"), [("svc", 0.975), ("knn", 0.983), ("rf", 0.972)])
 def test_each_member_beats_its_accuracy_floor_on_small_subset(fitted, name, floor):
     # Measured on 3k train / 1k test: svc 98.5%, knn 98.5%, rf 96.2%.
     _, _, _, _, labels, _, members = fitted
