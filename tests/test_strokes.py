@@ -1,0 +1,153 @@
+"""The stroke path: the canvas's fabric.js strokes grouped into digits, each drawn alone."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import numpy as np
+import pytest
+from browser_strokes import DIGITS, place, render
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from digitcore import strokes
+from digitcore.errors import ImageError
+from digitcore.recognize import recognize
+from digitcore.strokes import Drawing
+
+#: One freedraw stroke as the canvas sent it (captured from streamlit-drawable-canvas 0.13 in
+#: headless Chromium): absolute canvas pixels, an M, quadratic curves, an L.
+CAPTURED = {
+    "version": "4.4.0",
+    "objects": [
+        {
+            "type": "path",
+            "left": 125,
+            "top": 125,
+            "originX": "center",
+            "strokeWidth": 18,
+            "path": [
+                ["M", 99.982, 49.982],
+                ["Q", 100, 50, 101.5, 55],
+                ["Q", 120, 120, 125, 133],
+                ["Q", 130, 146, 140, 173],
+                ["L", 150.018, 200.018],
+            ],
+        }
+    ],
+}
+
+
+def fabric(lines) -> dict:
+    """Polylines as the canvas's json_data."""
+    return {
+        "objects": [
+            {"type": "path", "path": [["M", *s[0]], *(["L", *p] for p in s[1:])]} for s in lines
+        ]
+    }
+
+
+def touching_number(digits, *, overlap: float = 0.08, ways=None) -> list:
+    """Digits drawn so each starts ``overlap`` of the height left of the previous one's end."""
+    lines, left, height = [], 60.0, 180.0
+    for i, d in enumerate(digits):
+        way = DIGITS[d][ways[i] if ways else 0]
+        placed = place(way, left=left, top=40, height=height, jitter=1.0, seed=i)
+        lines += placed
+        left = max(x for s in placed for x, _ in s) - overlap * height
+    return lines
+
+
+def test_a_captured_canvas_stroke_is_read_in_canvas_pixels():
+    (line,) = strokes.from_canvas(CAPTURED)
+    assert line[0] == pytest.approx((99.982, 49.982)) and line[-1] == pytest.approx(
+        (150.018, 200.018)
+    )
+    assert line[:, 0].min() >= 99 and line[:, 1].max() <= 201
+    assert len(line) > 5  # points sampled along the curves
+
+
+@pytest.mark.parametrize("digit", range(10))
+@pytest.mark.parametrize("way", [0, 1])
+def test_the_strokes_of_one_digit_form_one_group(digit, way):
+    lines = place(DIGITS[digit][way], left=100, top=40, height=180)
+    assert strokes.group([np.asarray(s) for s in lines]) == [list(range(len(lines)))]
+
+
+@pytest.mark.parametrize("number", ["482", "495", "639", "284", "4545", "707"])
+def test_touching_and_overlapping_digits_are_separate_groups(number):
+    lines = touching_number([int(c) for c in number], overlap=0.12)
+    groups = strokes.group([np.asarray(s) for s in lines])
+    assert len(groups) == len(number), groups
+
+
+@pytest.mark.parametrize("number", ["482", "495", "639", "284", "5470"])
+def test_a_touching_number_is_read_from_its_strokes_where_pixels_fail(small_model, number):
+    lines = touching_number([int(c) for c in number], ways=[1, 0, 1, 0][: len(number)])
+    pixels = render(lines)
+    reading = recognize(small_model, Drawing(pixels, fabric(lines)))
+    assert reading.text == number
+    boxes = [d.box for d in reading.digits]
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
+    assert any(a[2] > b[0] for a, b in itertools.pairwise(boxes)), "the digits should overlap in x"
+
+
+def test_without_path_objects_the_pixels_are_read(small_model):
+    lines = place(DIGITS[7][0], left=250, top=40, height=190)
+    reading = recognize(small_model, Drawing(render(lines), {"objects": [{"type": "rect"}]}))
+    assert reading.text == "7"
+
+
+def test_a_dot_alone_is_too_small_and_a_dot_beside_a_digit_is_ignored(small_model):
+    dot = [[(500.0, 120.0), (500.5, 120.2)]]
+    alone = recognize(small_model, Drawing(render(dot), fabric(dot)))
+    assert alone.status == "too_small"
+    seven = place(DIGITS[7][0], left=100, top=40, height=190)
+    both = recognize(small_model, Drawing(render(seven + dot), fabric(seven + dot)))
+    assert both.text == "7"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not a drawing",
+        {"objects": "nope"},
+        {"objects": [{"path": [["M", float("nan"), 3]]}]},
+        {"objects": [{"path": [["L", "x", 3]]}]},
+        {"objects": [{"path": [5]}]},
+        {"objects": [{"path": [["M", 1, 1]]}] * (strokes.MAX_STROKES + 1)},
+    ],
+)
+def test_a_broken_client_s_drawing_is_an_image_error(bad):
+    with pytest.raises(ImageError, match="expected"):
+        strokes.from_canvas(bad)
+
+
+coordinate = st.floats(-1e4, 1e4, allow_nan=False)
+stroke_lists = st.lists(
+    st.lists(st.tuples(coordinate, coordinate), min_size=1, max_size=30), max_size=60
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=stroke_lists, brush=st.floats(1, 60))
+def test_any_stroke_list_gives_digits_in_mnist_form_or_none_in_bounded_time(lines, brush):
+    start = time.perf_counter()
+    found = strokes.segment(strokes.from_canvas(fabric(lines)), canvas_hw=(280, 680), brush=brush)
+    assert time.perf_counter() - start < 2.0
+    for digit in found:
+        assert digit.image.shape == (28, 28) and digit.image.dtype == np.uint8
+        x0, y0, x1, y1 = digit.box
+        assert x0 < x1 and y0 < y1
+
+
+def test_thousands_of_tiny_strokes_finish_quickly():
+    rng = np.random.default_rng(0)
+    lines = [
+        [(float(x), float(y)), (float(x) + 1, float(y))] for x, y in rng.uniform(0, 280, (1500, 2))
+    ]
+    start = time.perf_counter()
+    found = strokes.segment(strokes.from_canvas(fabric(lines)), canvas_hw=(280, 680), brush=18)
+    assert time.perf_counter() - start < 5.0
+    assert all(d.image.shape == (28, 28) for d in found)
