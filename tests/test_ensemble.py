@@ -237,3 +237,64 @@ def test_members_predict_small_and_large_batches_alike_and_svc_has_no_proba(fitt
         large = member.predict(images[:100])  # over SMALL_BATCH: multi-threaded path
         small = np.concatenate([member.predict(images[i : i + 10]) for i in range(0, 100, 10)])
         np.testing.assert_array_equal(small, large, err_msg=name)
+
+
+# --- a scikit-learn estimator -------------------------------------------------------------------
+
+SMALL = {"front": {"n_components": 200}, "rf": {"n_estimators": 15}}
+
+
+def test_clone_then_fit_gives_the_model_train_gives_with_one_shared_front_end(
+    mnist_train, mnist_test
+):
+    from sklearn.base import clone
+
+    digits = mnist_train.subset(400, seed=1)
+    trained = build_ensemble(SMALL)
+    train(trained, digits.images, digits.labels, n_jobs=1)
+    copy = clone(build_ensemble(SMALL))
+    assert copy.named_estimators["knn"][0] is copy.named_estimators["rf"][0]
+    fitted = copy.fit(digits.images, digits.labels)
+    assert fitted.named_estimators_["knn"][0] is fitted.named_estimators_["rf"][0]
+    images = mnist_test.images[:300]
+    np.testing.assert_array_equal(fitted.predict(images), trained.predict(images))
+    for name in MEMBERS:
+        np.testing.assert_array_equal(
+            fitted.named_estimators_[name].predict(images),
+            trained.named_estimators_[name].predict(images),
+        )
+
+
+def test_nested_parameters_reach_the_members_and_the_shared_front_end_for_both_its_members():
+    from sklearn.base import clone
+
+    model = build_ensemble()
+    params = model.get_params()
+    assert params["svc__clf__C"] == 5.0 and params["knn__clf__n_neighbors"] == 3
+    assert params["knn__features__discriminants__gamma_scale"] == 0.25
+    model.set_params(knn__clf__n_neighbors=7, knn__features__discriminants__gamma_scale=0.5)
+    copy = clone(model)
+    assert copy.get_params()["knn__clf__n_neighbors"] == 7
+    # One front end for k-NN and the forest: set through one, it is set for both.
+    assert copy.get_params()["rf__features__discriminants__gamma_scale"] == 0.5
+    assert copy.named_estimators["svc"][0] is not copy.named_estimators["knn"][0]
+    assert model.get_params()["svc__features__pca__n_components"] == 60
+
+
+def test_cross_val_score_and_grid_search_work_on_it_unchanged(mnist_train):
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+
+    digits = mnist_train.subset(240, seed=2)
+    model = build_ensemble(SMALL, n_jobs=1)
+    scores = cross_val_score(model, digits.images, digits.labels, cv=2)
+    assert scores.shape == (2,) and scores.min() > 0.6
+    search = GridSearchCV(model, {"knn__clf__n_neighbors": [1, 5]}, cv=2)
+    search.fit(digits.images, digits.labels)
+    assert search.best_params_["knn__clf__n_neighbors"] in (1, 5)
+    assert search.predict(digits.images[:5]).shape == (5,)
+
+
+def test_the_shared_front_ends_parameters_are_checked_like_the_members():
+    assert merge_params({"front": {"gamma_scale": 0.5}})["front"]["gamma_scale"] == 0.5
+    with pytest.raises(ParamError, match=r"shared front end.*'n_components'.*Got 0"):
+        merge_params({"front": {"n_components": 0}})

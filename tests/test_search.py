@@ -1,0 +1,251 @@
+"""The search: on a LocalCluster and on a separately started scheduler with two workers, the
+same ranking and scores as a plain sequential GridSearchCV on the same grid and folds; a lost
+worker survived; an unreachable scheduler in one line; the CLI's outputs; train --params and
+train --scheduler."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from sklearn.model_selection import GridSearchCV
+
+from digitcore import ensemble, search, settings
+from digitcore.__main__ import main
+from digitcore.errors import ClusterError, ParamError
+
+#: Small and quick: 2 candidates x 2 folds, few landmarks and trees.
+GRID = {"knn-n-neighbors": [1, 7], "front-n-components": [150], "rf-n-estimators": [10]}
+CV, N_DIGITS = 2, 240
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_train):
+    return mnist_train.subset(N_DIGITS, seed=0)
+
+
+@pytest.fixture(scope="module")
+def sequential(digits):
+    """A plain GridSearchCV, one fit after another in this process, on the same grid and folds."""
+    reference = GridSearchCV(
+        ensemble.build_ensemble(n_jobs=1), search.sklearn_grid(GRID), cv=search.folds(CV)
+    )
+    return search.ranked_results(reference.fit(digits.images, digits.labels).cv_results_)
+
+
+@pytest.fixture(scope="module")
+def local_client():
+    with search.cluster(n_workers=2) as client:
+        yield client
+
+
+def _scores(results):
+    return [(row["params"], row["mean_score"], row["std_score"]) for row in results]
+
+
+def test_search_on_a_local_cluster_ranks_and_scores_as_a_sequential_grid_search(
+    digits, sequential, local_client
+):
+    seen = []
+    found = search.run_search(
+        digits, grid=GRID, cv=CV, client=local_client, progress=lambda f, m: seen.append(f)
+    )
+    assert _scores(found.results) == _scores(sequential)
+    assert found.best_params == sequential[0]["params"]
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) == 1 + 2 * CV  # one line per fit
+
+
+def test_grid_keys_are_train_flag_names_and_unknown_ones_are_listed():
+    assert search.sklearn_grid({"svc-C": [1, 5], "front-gamma-scale": [0.5]}) == {
+        "svc__clf__C": [1, 5],
+        "knn__features__discriminants__gamma_scale": [0.5],
+    }
+    with pytest.raises(ParamError, match=r"unknown parameter 'svc_C'.*knn-n-neighbors"):
+        search.sklearn_grid({"svc_C": [1]})
+    with pytest.raises(ParamError, match="non-empty list of values for 'svc-C', got 5"):
+        search.sklearn_grid({"svc-C": 5})
+    with pytest.raises(ParamError, match="k-nearest neighbours: .*n_neighbors"):
+        search.sklearn_grid({"knn-n-neighbors": [3, 0]})
+
+
+def test_the_default_grid_covers_members_and_the_front_end_and_is_valid():
+    grid = search.sklearn_grid(search.DEFAULT_GRID)
+    assert {key.split("__")[0] for key in grid} >= {"svc", "knn"}
+    assert any("discriminants" in key for key in grid)  # the shared front end's own
+    assert np.prod([len(v) for v in grid.values()]) >= 8
+
+
+def test_an_unreachable_scheduler_is_one_clear_line(capsys, monkeypatch):
+    monkeypatch.setattr(search, "CONNECT_TIMEOUT", 1)
+    status = main(["search", "--scheduler", "tcp://127.0.0.1:9", "--limit", "100"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 1
+    assert err[-1].startswith("error: no Dask scheduler answered at tcp://127.0.0.1:9")
+    assert not any("Traceback" in line for line in err)
+    with pytest.raises(ClusterError), search.cluster("tcp://127.0.0.1:9"):
+        pass
+
+
+def test_scheduler_setting_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("DIGITCORE_DASK_SCHEDULER", "tcp://10.0.0.5:8786")
+    assert settings.dask_scheduler() == "tcp://10.0.0.5:8786"
+    monkeypatch.setenv("DIGITCORE_DASK_SCHEDULER", "")
+    assert settings.dask_scheduler() is None
+
+
+def test_search_json_prints_what_the_out_folder_holds_ranked_best_first(
+    capsys, monkeypatch, tmp_path, mnist_dir, local_client, sequential
+):
+    @contextlib.contextmanager
+    def the_local_cluster(scheduler=None, **kwargs):
+        yield local_client  # started once for the module
+
+    monkeypatch.setattr(search, "cluster", the_local_cluster)
+    grid = tmp_path / "grid.json"
+    grid.write_text(json.dumps(GRID))
+    out = tmp_path / "out"
+    argv = ["search", "--data", str(mnist_dir), "--limit", str(N_DIGITS), "--cv", str(CV)]
+    assert main([*argv, "--grid", str(grid), "--out", str(out), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) >= {"best_params", "best_score", "results"}
+    assert [set(row) for row in printed["results"]] == [
+        {"params", "mean_score", "std_score", "fit_time"}
+    ] * 2
+    assert _scores(printed["results"]) == _scores(sequential)
+    assert printed["best_score"] == printed["results"][0]["mean_score"]
+    assert json.loads((out / "results.json").read_text()) == printed
+    assert json.loads((out / "best_params.json").read_text()) == printed["best_params"]
+    rows = (out / "results.csv").read_text().splitlines()
+    assert rows[0].startswith("rank,") and rows[1].startswith("1,") and len(rows) == 3
+
+
+def test_train_params_file_trains_with_the_searchs_best_params(tmp_path, monkeypatch):
+    from digitcore import training
+
+    asked = {}
+
+    def spy(**kwargs):
+        asked.update(kwargs)
+        raise ParamError("stopped after reading the parameters")
+
+    monkeypatch.setattr(training, "train_model", spy)
+    best = tmp_path / "best_params.json"
+    best.write_text(json.dumps({"svc-C": 2.5, "front-gamma-scale": 0.5}))
+    assert main(["train", "--params", str(best), "--knn-n-neighbors", "5"]) == 1
+    assert asked["params"] == {
+        "svc": {"C": 2.5},
+        "front": {"gamma_scale": 0.5},
+        "knn": {"n_neighbors": 5},
+    }
+    (tmp_path / "bad.json").write_text(json.dumps({"svc-gamma-typo": 1}))
+    assert main(["train", "--params", str(tmp_path / "bad.json")]) == 1
+
+
+def test_training_on_a_cluster_is_one_task_per_member_group_and_the_same_model(
+    digits, mnist_test, local_client
+):
+    from distributed import get_task_stream
+
+    local = ensemble.build_ensemble(GRID_PARAMS)
+    ensemble.train(local, digits.images, digits.labels)
+    remote = ensemble.build_ensemble(GRID_PARAMS)
+    with get_task_stream(local_client) as stream, search.on_cluster(local_client):
+        ensemble.train(remote, digits.images, digits.labels)
+    tasks = [t for t in stream.data if "fit_group" in t["key"]]
+    assert len(tasks) == 2  # the SVC; k-NN and the forest on their one shared front end
+    assert remote.named_estimators_["knn"][0] is remote.named_estimators_["rf"][0]
+    images = mnist_test.images[:300]
+    np.testing.assert_array_equal(remote.predict(images), local.predict(images))
+
+
+GRID_PARAMS = {"front": {"n_components": 150}, "rf": {"n_estimators": 10}}
+
+
+# --- a separately started scheduler and two workers -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def separate_cluster(tmp_path_factory):
+    """``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1, stopped afterwards."""
+    folder = tmp_path_factory.mktemp("dask")
+    address_file = folder / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": str(settings.PROJECT_ROOT)}
+    dask = [sys.executable, "-m", "dask"]
+    started = [
+        subprocess.Popen(
+            [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(address_file)],
+            env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+    ]  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not address_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(address_file.read_text())["address"]
+        for name in ("w1", "w2"):
+            started.append(
+                subprocess.Popen(
+                    [*dask, "worker", address, "--name", name, "--nthreads", "1", "--no-nanny",
+                     "--host", "127.0.0.1", "--no-dashboard"],
+                    env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )
+            )  # fmt: skip
+        yield address, {"w1": started[1], "w2": started[2]}
+    finally:
+        for process in reversed(started):
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _wait_for_workers(client, n: int) -> None:
+    client.wait_for_workers(n, timeout=60)
+
+
+def _workers_left(client) -> int:
+    """How many workers the scheduler has, once it has noticed a lost one (within 10 s)."""
+    deadline = time.monotonic() + 10
+    while len(client.nthreads()) > 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return len(client.nthreads())
+
+
+def test_search_on_a_separate_scheduler_and_two_workers_matches_the_sequential_search(
+    digits, sequential, separate_cluster
+):
+    address, _ = separate_cluster
+    with search.cluster(address) as client:
+        _wait_for_workers(client, 2)
+        found = search.run_search(digits, grid=GRID, cv=CV, client=client)
+        assert len(client.nthreads()) == 2
+    assert _scores(found.results) == _scores(sequential)
+
+
+def test_a_worker_lost_mid_search_is_survived_with_the_same_results(
+    digits, sequential, separate_cluster
+):
+    address, workers = separate_cluster
+    killed = []
+
+    def kill_one_worker(fraction, message):
+        if fraction > 0 and not killed:  # the first fit has ended; others are running
+            workers["w1"].send_signal(signal.SIGKILL)
+            killed.append(message)
+
+    with search.cluster(address) as client:
+        _wait_for_workers(client, 2)
+        found = search.run_search(digits, grid=GRID, cv=CV, client=client, progress=kill_one_worker)
+        assert _workers_left(client) == 1
+    assert killed and workers["w1"].wait(timeout=10) == -signal.SIGKILL
+    assert _scores(found.results) == _scores(sequential)
