@@ -17,8 +17,10 @@ from digitcore import (
     cli_search,
     data,
     download,
+    drawings,
     ensemble,
     evaluation,
+    learning,
     settings,
     store,
 )
@@ -75,7 +77,7 @@ def _digits_words(described: dict[str, Any]) -> str:
     rule = described.get("subset")
     if rule and "seed" in rule:
         words += f" ({rule['rule']} with seed {rule['seed']}, of {rule['of']:,})"
-    elif rule:
+    elif rule and rule.get("rule") == "first":
         words += f" (the first {rule['n']:,} of {rule['of']:,})"
     return words
 
@@ -89,9 +91,14 @@ def cmd_train(args: argparse.Namespace) -> int:
             value = getattr(args, f"{member}__{param}")
             if value is not None:
                 params.setdefault(member, {})[param] = parse_param(value)
+    saved = None
+    if args.drawings:
+        saved = drawings.open_store().dataset()
     with cli_search.maybe_on_cluster(args.scheduler):
         info = train_model(
             params=params,
+            drawings=saved,
+            copies=args.copies,
             limit=args.limit,
             data_dir=args.data,
             folder=args.out,
@@ -104,13 +111,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     for name, seconds in meta["fit_seconds"].items():
         print(f"  {name:8s} fit {seconds:6.1f} s   test accuracy {meta['scores'][name]:.4f}")
     print(f"  ensemble                 test accuracy {meta['scores']['ensemble']:.4f}")
+    if "drawings" in meta:
+        print(learning.before_after_words(meta))
     print(store.promote(info).reason)  # a weaker model never replaces everyone's silently
     return 0
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     model, meta = store.load(_resolve_model(args.model))
-    test = data.load_mnist("test", args.data, progress=ProgressBar().bytes)
+    if args.on == "drawings":
+        test = learning.unseen(drawings.open_store().dataset(), meta)
+        if len(test) == 0:
+            raise CommandError(
+                "no saved drawing to score this model on (none saved, or it trained on all of "
+                "them); save some with `python -m digitcore drawings add` or on the Draw page"
+            )
+    else:
+        test = data.load_mnist("test", args.data, progress=ProgressBar().bytes)
     report = evaluation.evaluate_unseen(model, test, training=meta)  # refuses seen digits
     if args.json:
         print(json.dumps(report.to_json()))
@@ -227,6 +244,20 @@ def build_parser() -> argparse.ArgumentParser:
         "best_params.json (flags given win)",
     )
     train.add_argument(
+        "--drawings",
+        action="store_true",
+        help="add the saved drawings (DIGITCORE_DB) to the training digits, holding back a "
+        f"fixed {learning.HELD_BACK:.0%} of them to report accuracy on before and after",
+    )
+    train.add_argument(
+        "--copies",
+        type=int,
+        default=learning.COPIES,
+        metavar="K",
+        help=f"with --drawings: distorted copies of each drawing trained on (default "
+        f"{learning.COPIES})",
+    )
+    train.add_argument(
         "--scheduler",
         metavar="ADDRESS",
         help="fit the members on this Dask scheduler's cluster (one task per member group)",
@@ -234,10 +265,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=cmd_train)
 
     evaluate = commands.add_parser(
-        "evaluate", help="score a saved model on the MNIST test set (digits it never trained on)"
+        "evaluate",
+        help="score a saved model on the MNIST test set or the saved drawings (digits it never "
+        "trained on)",
     )
     evaluate.add_argument("--data", help=data_help)
     evaluate.add_argument("--model", help="model file (default: the default model for everyone)")
+    evaluate.add_argument(
+        "--on",
+        choices=("mnist", "drawings"),
+        default="mnist",
+        help="the MNIST test set (default), or the saved drawings the model did not train on",
+    )
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.set_defaults(run=cmd_evaluate)
 

