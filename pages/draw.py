@@ -16,7 +16,7 @@ from digitcore.caching import fingerprint
 from digitcore.errors import DigitcoreError, ImageError
 from digitcore.recognize import Reading, recognize
 from digitcore.strokes import Drawing
-from pages import _cut, _render, _shared
+from pages import _correct, _cut, _render, _shared
 
 #: Wide enough for a number of several digits, tall enough for a finger.
 CANVAS = {"width": 680, "height": 280, "stroke_width": 18}
@@ -320,6 +320,7 @@ except Exception as exc:  # explain, never show a traceback
 image, strokes = given.image, given.strokes
 show_reading(reading, given, error)
 if reading is not None and not reading.blank:
+    _correct.offer(reading, source=given.source, image=image, strokes=strokes, info=info)
     show_details(reading)
     _cut.show_cut(image, reading)
 show_number()
