@@ -13,7 +13,10 @@ database at a known version (``alembic stamp``).
 Portable SQL only (SQLAlchemy Core): PostgreSQL is a URL away. The one SQLite-specific part is
 :func:`_sqlite_hooks`: WAL (readers never block the writer), a busy timeout (writers wait for
 each other instead of failing) and ``BEGIN IMMEDIATE`` for writes (a write transaction takes
-the lock at its start, so two writers never deadlock upgrading read locks).
+the lock at its start, so two writers never deadlock upgrading read locks). On PostgreSQL,
+:func:`_postgres_hooks` gives write transactions the same one-at-a-time start with a
+transaction-scoped advisory lock: without it two replicas opening an empty database at once
+both create the tables, and one fails.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from digitcore.errors import StoreError
 BUSY_TIMEOUT_MS = 30_000
 #: Execution option asking for a write transaction (``BEGIN IMMEDIATE`` on SQLite).
 WRITE = "digitcore_write"
+#: PostgreSQL advisory lock key that write transactions take (any constant; this one is ours).
+PG_WRITE_LOCK = 0x6469_6769_7463_6F72  # "digitcor"
 
 METADATA = sa.MetaData()
 
@@ -112,6 +117,16 @@ def _sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _postgres_hooks(engine: Engine) -> None:
+    """Write transactions wait for each other at their start, as ``BEGIN IMMEDIATE`` does."""
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(WRITE, False):
+            # Released by the transaction's commit or rollback, also when the session dies.
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+
+
 def create_engine(url: str) -> Engine:
     """An engine for ``url``; for an SQLite file, its folder is created and the hooks added.
 
@@ -129,6 +144,8 @@ def create_engine(url: str) -> Engine:
         raise StoreError(f"DIGITCORE_DB: not a database URL SQLAlchemy knows: {exc}") from None
     if engine.dialect.name == "sqlite":
         _sqlite_hooks(engine)
+    elif engine.dialect.name == "postgresql":
+        _postgres_hooks(engine)
     return engine
 
 

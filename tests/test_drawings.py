@@ -49,8 +49,9 @@ def ink_of(digits: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture
-def store(tmp_path) -> drawings.DrawingStore:
-    return drawings.open_store(f"sqlite:///{tmp_path / 'drawings.sqlite'}")
+def store(db_url) -> drawings.DrawingStore:
+    # db_url (conftest): each test runs on an SQLite file and on a PostgreSQL server.
+    return drawings.open_store(db_url)
 
 
 def save(store, digits, read, labels, **extra) -> list[int]:
@@ -73,7 +74,7 @@ def test_a_number_saves_one_record_per_digit_with_what_the_model_saw(store, mnis
     assert (first.model_name, first.model_sha256) == (MODEL["name"], MODEL["sha256"])
     assert np.array_equal(store.crop(ids[0]), digits[0])  # the crop as drawn, cut by its box
     assert len({r.drawing_hash for r in records.values()}) == 1  # one drawing
-    with sa.create_engine(f"sqlite:///{store.where}").connect() as conn:
+    with store.engine.connect() as conn:
         kept = conn.execute(sa.select(schema.drawings.c.strokes).order_by("id")).scalars().all()
     assert [len(json.loads(s)["objects"]) for s in kept] == [1, 0, 1]  # each digit's own strokes
 
@@ -195,7 +196,8 @@ def test_the_database_defaults_to_a_file_in_the_data_folder(tmp_path, monkeypatc
     assert drawings.open_store().where == str(tmp_path / "other.db")
 
 
-def test_sqlite_is_opened_for_several_writers(store):
+def test_sqlite_is_opened_for_several_writers(tmp_path):
+    store = drawings.open_store(f"sqlite:///{tmp_path / 'drawings.sqlite'}")
     with store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == schema.BUSY_TIMEOUT_MS
