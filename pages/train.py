@@ -6,9 +6,9 @@ from typing import Any
 
 import streamlit as st
 
-from digitcore import ensemble, settings, store, training
+from digitcore import ensemble, learning, settings, store, training
 from digitcore.errors import ModelError
-from pages import _render, _shared
+from pages import _learning, _render, _search, _shared
 
 SIZES = [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 60_000]
 
@@ -37,9 +37,12 @@ def param_input(member: str, name: str, default: Any) -> Any:
     )
 
 
-def params_form(available: int) -> tuple[dict[str, dict[str, Any]], int | None, int] | None:
-    """The hyperparameters of every member and the training-set size (None for all
-    ``available`` digits) and the number of digits; None until submitted."""
+def params_form(
+    available: int, saved: int
+) -> tuple[dict[str, dict[str, Any]], int | None, int, bool] | None:
+    """The hyperparameters of every member, the training-set size (None for all ``available``
+    digits), the number of digits and whether to add the ``saved`` drawings; None until
+    submitted."""
     sizes = _shared.offered_sizes(SIZES, available)
     with st.form("train"):
         params = {}
@@ -59,10 +62,21 @@ def params_form(available: int) -> tuple[dict[str, dict[str, Any]], int | None, 
             "random subset with the same share of each digit. More digits read better but take "
             "longer and need more memory.",
         )
+        with_drawings = st.checkbox(
+            f"Add the {saved:,} saved drawings" if saved else "Add the saved drawings (none yet)",
+            value=False,
+            disabled=not saved,
+            key="train-drawings",
+            help="Digits people drew here and confirmed or corrected join the MNIST digits, "
+            f"each with {learning.COPIES} distorted copies. A fixed "
+            f"{learning.HELD_BACK:.0%} of them (chosen by their content, always the same) is "
+            "held back to show whether the new model reads them better than the default "
+            "model, beside its MNIST test accuracy.",
+        )
         submitted = st.form_submit_button("Train", type="primary", icon=":material/model_training:")
     if not submitted:
         return None
-    return params, (None if size >= available else size), size
+    return params, (None if size >= available else size), size, with_drawings
 
 
 def manage_models(models: list[store.ModelInfo], default: store.ModelInfo) -> None:
@@ -121,10 +135,21 @@ try:
 except Exception as exc:  # no training data: say so, the saved models below still work
     st.error(_shared.explain("Finding the training digits", exc))
     available = None
-asked = params_form(available) if available else None
+try:
+    saved = _learning.saved_count()
+except Exception as exc:  # a database that cannot be opened: train on MNIST alone
+    st.warning(_shared.explain("Counting the saved drawings", exc))
+    saved = 0
+asked = params_form(available, saved) if available else None
 if asked is not None:
-    params, limit, size = asked
-    run = _shared.run_training(f"Training on {size:,} digits...", params=params, limit=limit)
+    params, limit, size, with_drawings = asked
+    extra = _learning.training_extra() if with_drawings else {}
+    run = _shared.run_training(
+        f"Training on {size:,} digits{' and the saved drawings' if extra else ''}...",
+        params=params,
+        limit=limit,
+        **extra,
+    )
     st.session_state.model_path = str(run.info.path)  # this visitor's model from now on
     st.session_state.trained = run
     st.rerun()  # the sidebar and the list of saved models now show the new model
@@ -132,6 +157,10 @@ if asked is not None:
 if "trained" in st.session_state:
     run = st.session_state.pop("trained")  # said once, right after training
     _render.show_training_result(run.info, run.log, run.promotion)
+    _learning.show_before_after(run.info.metadata)
+
+if available:
+    _search.search_section(available)  # a cross-validated search on Dask: pages/_search.py
 
 st.subheader("Saved models")
 said = st.session_state.pop("models_said", None)

@@ -8,11 +8,19 @@ import json
 import numpy as np
 import pytest
 
-from digitcore import drawings, evaluation, learning
+from digitcore import drawings, evaluation, learning, training
 from digitcore.__main__ import main
 from digitcore.drawing_rows import DrawingSet, image_rows
 from digitcore.errors import DataError, ParamError
 from digitcore.training import train_model
+from tests.test_app_models import (  # the app tests' fixtures and helpers, shared
+    WeakTraining,
+    fresh_data_caches,  # noqa: F401
+    models,  # noqa: F401
+    open_page,
+    routed_by_app_py,  # noqa: F401
+    train_once,
+)
 
 
 def hashes(n: int, start: int = 0) -> np.ndarray:
@@ -166,3 +174,51 @@ def test_evaluate_on_an_empty_drawings_database_says_how_to_save_some(
     assert main(["evaluate", "--on", "drawings", "--model", str(small_model_info.path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: no saved drawing") and "drawings add" in err
+
+
+# --- the Evaluate and Train pages --------------------------------------------------------------
+
+
+@pytest.fixture
+def app_with_drawings(request, saved, monkeypatch):
+    """The app's models folder holding the small model, and the 240 saved drawings."""
+    monkeypatch.setenv("DIGITCORE_DB", str(saved.engine.url))
+    return request.getfixturevalue("models")
+
+
+def test_evaluate_page_scores_the_saved_drawings_as_a_second_data_set(app_with_drawings):
+    at = open_page("pages/evaluate.py")
+    at.segmented_control[0].set_value("Saved drawings").run()
+    assert not at.exception, at.exception
+    words = next(c.value for c in at.caption if c.value.startswith("Scored on"))
+    assert words.startswith("Scored on 240 of the 240 saved drawings: digits people drew")
+    counted = at.dataframe[0].value["test digits"]  # per digit, from the confusion matrix
+    assert int(counted.sum()) == 240
+
+
+def test_train_page_adds_the_drawings_and_shows_before_and_after(
+    app_with_drawings, small_model_info, monkeypatch
+):
+    fake = WeakTraining(small_model_info, 0.5)
+
+    def with_drawings(**kwargs):
+        info = fake(**kwargs)
+        before = {"model": "old", "scores": {"ensemble": 0.9}, "mnist_scores": {"ensemble": 0.97}}
+        info.metadata["drawings"] = {
+            "trained": 180, "held_back": 60, "copies": 10, "after": {"ensemble": 0.95},
+            "before": before,
+        }  # fmt: skip
+        return info
+
+    monkeypatch.setattr(training, "train_model", with_drawings)
+    at = open_page("pages/train.py")
+    box = next(c for c in at.checkbox if c.key == "train-drawings")
+    assert box.label == "Add the 240 saved drawings" and not box.disabled
+    box.check()
+    train_once(at)
+    assert len(fake.calls[0]["drawings"]) == 240
+    assert fake.calls[0]["baseline"][1]["sha256"] == small_model_info.metadata["sha256"]
+    assert any(s.value == "Learning from the saved drawings" for s in at.subheader)
+    (table,) = [d.value for d in at.dataframe if "held-back drawings" in d.value.columns]
+    assert table["held-back drawings"].tolist() == [0.9, 0.95]
+    assert table["MNIST test"].tolist()[0] == 0.97
