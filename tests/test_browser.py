@@ -150,7 +150,7 @@ def page(browser, app_url: str):
     page.goto(f"{app_url}/train")
     page.get_by_role("heading", name="Train a model").wait_for(timeout=90_000)
     # app.py's navigation, at the top (it may arrive just after the page's heading).
-    page.get_by_role("link", name="Draw").wait_for(timeout=10_000)
+    page.get_by_role("link", name="Draw", exact=True).wait_for(timeout=10_000)
     assert page.locator("[data-testid=stSidebarNav]").count() == 0, "an old-style page list"
     page.goto(app_url)
     page.locator("canvas.upper-canvas").wait_for(timeout=90_000)
