@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitcore import data, evaluation
+from digitcore import data, evaluation, learning
+from digitcore.drawing_rows import DrawingSet
 from digitcore.errors import DataError
 
 
@@ -148,3 +149,29 @@ def test_evaluate_unseen_scores_and_says_which_digits(small_model, small_model_i
 
 def _renamed(dataset: data.Dataset, name: str) -> data.Dataset:
     return data.Dataset(dataset.images, dataset.labels, name)
+
+
+def _drawings(dataset: data.Dataset, first: int) -> DrawingSet:
+    """``dataset``'s digits as saved drawings with content hashes ``first``, ``first + 1``, ..."""
+    n = len(dataset)
+    own = np.array([f"{i:032x}" for i in range(first, first + n)], "U32")
+    return DrawingSet(
+        dataset.images, dataset.labels, "drawings", "saved drawings", ids=np.arange(n),
+        hashes=own, drawing_hashes=own,
+    )  # fmt: skip
+
+
+def test_a_model_trained_on_mnist_and_drawings_is_checked_against_each_part(
+    mnist_train, mnist_test
+):
+    trained_drawings = _drawings(mnist_test.head(40), first=0)
+    later = mnist_test.head(80)
+    other_drawings = _drawings(data.Dataset(later.images[40:], later.labels[40:], "x"), first=40)
+    joined = learning.join(mnist_train.subset(200), trained_drawings, copies=1)
+    meta = {"training_data": joined.describe()}
+    with pytest.raises(DataError, match=REFUSED):
+        evaluation.check_unseen(meta, mnist_train.subset(50, seed=3))
+    with pytest.raises(DataError, match="drawings it trained on"):
+        evaluation.check_unseen(meta, trained_drawings)
+    evaluation.check_unseen(meta, other_drawings)  # drawings saved since: unseen
+    evaluation.check_unseen(meta, mnist_test.subset(50))  # MNIST's test set: unseen
