@@ -12,10 +12,13 @@ model that ``default.json`` names, else the newest. Saving a model does not chan
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +35,8 @@ from digitcore.files import sha256_file, write_atomic
 FORMAT = 1
 #: The file in a models folder that names its default model.
 DEFAULT_FILE = "default.json"
+#: Locked while a model is compared with the default (hidden, and not a ``*.joblib``).
+LOCK_FILE = ".default.lock"
 #: Libraries whose version must match for a pickle to load safely and predict the same.
 LIBRARIES = {"scikit-learn": sklearn.__version__, "numpy": numpy.__version__}
 
@@ -348,6 +353,21 @@ def promote(info: ModelInfo, *, folder: str | Path | None = None) -> Promotion:
         Whether it was made the default, why in words, and both scores.
     """
     folder = Path(folder) if folder is not None else info.path.parent
+    with _folder_lock(folder):
+        return _promote(info, folder)
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    """One promotion at a time in ``folder``, across processes: app replicas share the folder,
+    and two comparing themselves with the same old default could leave the weaker one default.
+    """
+    with open(folder / LOCK_FILE, "a") as handle:  # flock: local disks and NFS alike
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield  # released when the file is closed, also if the process dies
+
+
+def _promote(info: ModelInfo, folder: Path) -> Promotion:
     others = [m for m in list_models(folder) if m.path != info.path]
     new_score = ensemble_score(info)
     if not others:

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,32 @@ def test_replicas_opening_one_empty_database_at_once_all_get_it_migrated_once(db
     with engine.connect() as conn:
         assert conn.execute(sa.select(schema.version_table.c.version)).scalars().all() == [1]
     engine.dispose()
+
+
+def test_two_replicas_promoting_at_once_leave_the_better_model_the_default(
+    models, small_model_info, monkeypatch
+):
+    # Each promotion dwells on the default's score, so without a lock across promotions both
+    # would compare themselves with the old default and the later (weaker) one would win.
+    old = store.ModelInfo(models / small_model_info.path.name, small_model_info.metadata)
+    store.set_default(old)
+    better, weaker = (
+        copy_model(small_model_info, models, f"ensemble-{name}", **test_app_models.with_score(
+            small_model_info, score), created=f"2999-01-0{day}T00:00:00+00:00")
+        for name, score, day in [("better", 0.999, 1), ("weaker", 0.998, 2)]
+    )  # fmt: skip
+    score = store.ensemble_score
+
+    def slow_score(info):
+        time.sleep(0.3)
+        return score(info)
+
+    monkeypatch.setattr(store, "ensemble_score", slow_score)
+    first = threading.Thread(target=store.promote, args=(better,))
+    second = threading.Thread(target=store.promote, args=(weaker,))
+    first.start()
+    time.sleep(0.1)
+    second.start()
+    first.join()
+    second.join()
+    assert store.default_model(models).name == "ensemble-better"
