@@ -47,7 +47,7 @@ if total == 0:
     )
     st.stop()
 
-st.subheader(f"{total:,} saved digits")
+st.subheader(f"{total:,} saved digit{'' if total == 1 else 's'}")
 st.bar_chart(
     pd.DataFrame({"digit": [str(d) for d in counts], "saved": list(counts.values())}),
     x="digit",

@@ -36,7 +36,7 @@ def test_a_corrected_reading_shows_on_your_drawings_and_in_the_count(page, drawi
     page.get_by_text(f"Saved as {right} (read {read})").wait_for()
 
     page.get_by_role("link", name="Your drawings").click()
-    page.get_by_role("heading", name="1 saved digits").wait_for(timeout=60_000)
+    page.get_by_role("heading", name="1 saved digit", exact=True).wait_for(timeout=60_000)
     page.get_by_text(f"#1 · {right} (read {read})").wait_for()
     test_browser.screenshot(page, "your-drawings.png")
 
