@@ -73,6 +73,13 @@ def _resolve_model(path: str | None) -> Path:
 
 def _digits_words(described: dict[str, Any]) -> str:
     """Which digits, in words, from :meth:`digitcore.data.Dataset.describe`."""
+    parts = described.get("parts")
+    if parts:  # MNIST and saved drawings (digitcore.learning.JoinedSet)
+        drawn = parts[1]
+        return (
+            f"{_digits_words(parts[0])} and {drawn['n']:,} saved drawings with "
+            f"{drawn['copies']} distorted copies of each ({described['n']:,} digits in all)"
+        )
     words = f"{described['n']:,} digits of the {described['source']}"
     rule = described.get("subset")
     if rule and "seed" in rule:

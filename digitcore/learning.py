@@ -179,7 +179,8 @@ def join(
         np.concatenate([mnist.images, extra]),
         np.concatenate([mnist.labels, extra_labels]).astype(np.uint8),
         f"{mnist.name}+drawings",
-        f"{mnist.source} and {len(drawings):,} saved drawings ({copies} distorted copies each)",
+        f"{mnist.source} with {len(drawings):,} saved drawings and {copies} distorted copies "
+        "of each",
         parts=[mnist.describe(), part],
     )
 
