@@ -125,3 +125,24 @@ def test_bad_options_are_refused_before_loading_anything(kwargs, message, tmp_pa
 )
 def test_typed_hyperparameters_become_numbers_none_or_words(text, value):
     assert parse_param(text) == value
+
+
+def test_drawings_with_none_left_to_train_on_are_refused_before_fitting(
+    mnist_train, mnist_test, tmp_path, monkeypatch
+):
+    from digitcore import learning
+    from digitcore.drawing_rows import DrawingSet
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted although there was no drawing to add")
+
+    monkeypatch.setattr(ensemble, "train", no_fit)
+    # Two drawings, both held back: nothing is left to train on.
+    monkeypatch.setattr(learning, "held_back", lambda hashes, share=1.0: np.ones(len(hashes), bool))
+    two = DrawingSet(
+        mnist_test.images[:2], mnist_test.labels[:2], "drawings", ids=np.arange(2),
+        hashes=np.array(["a" * 32, "b" * 32]), drawing_hashes=np.array(["a" * 32, "b" * 32]),
+    )  # fmt: skip
+    with pytest.raises(DataError, match="no saved drawing to train on"):
+        train_model(mnist_train.subset(200), test_set=mnist_test.head(50), drawings=two,
+                    folder=tmp_path)  # fmt: skip
