@@ -110,6 +110,9 @@ def main() -> None:
             up = time.perf_counter() - begin
             found = search.run_search(digits, grid=grid, cv=args.cv, client=client)
         same = _scores(found.results) == _scores(expected)
+        if not same:
+            for mine, theirs in zip(found.results, expected, strict=True):
+                print("  dask  ", _scores([mine]), "\n  joblib", _scores([theirs]))
         print(
             f"{name}: search {found.seconds:7.1f} s (ratio {found.seconds / joblib_seconds:.2f} "
             f"of joblib's), cluster start {up:.1f} s; same ranking and scores: {same}"

@@ -43,12 +43,15 @@ def _search_form(scheduler: str | None, available: int) -> tuple[dict, int, int]
             "Values to try",
             value=json.dumps(search.DEFAULT_GRID),
             help="A JSON object: each key a hyperparameter named as the `train` command's "
-            'flags (`svc-C`, `knn-n-neighbors`, `front-gamma-scale`, ...), each value a list '
+            "flags (`svc-C`, `knn-n-neighbors`, `front-gamma-scale`, ...), each value a list "
             "of values to try. Every combination is tried.",
         )
         left, right = st.columns(2)
         size = left.select_slider(
-            "Digits to search on", sizes, value=sizes[-1] if not scheduler else sizes[0]
+            "Digits to search on",
+            sizes,
+            value=_shared.nearest(sizes, 10_000 if scheduler else 1_000),
+            key="search-size",
         )
         cv = right.select_slider("Folds", [2, 3, 4, 5], value=3)
         submitted = st.form_submit_button("Search", icon=":material/manage_search:")
@@ -75,7 +78,9 @@ def _run(scheduler: str | None, grid: dict, size: int, cv: int) -> dict[str, Any
             with search.cluster(scheduler) as client:
                 st.caption(f"Dask dashboard: {client.dashboard_link}")
                 found = data.load_mnist("train", settings.data_dir()).subset(size, seed=0)
-                result = search.run_search(found, grid=grid, cv=cv, client=client, progress=progress)
+                result = search.run_search(
+                    found, grid=grid, cv=cv, client=client, progress=progress
+                )
             status.update(label=f"Searched in {result.seconds:.0f} s", state="complete")
     except Exception as exc:  # an unreachable scheduler, no data: explain, no traceback
         st.error(_shared.explain("The search", exc))
