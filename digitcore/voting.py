@@ -96,6 +96,13 @@ class DigitEnsemble(VotingClassifier):
         self.fit_seconds_ = {name: times[name] for name in names}
         return self
 
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """Accuracy on digits ``X`` with labels ``y``, computed on one BLAS thread: PCA's float32
+        product rounds differently with more threads, which can flip a forest's vote, and a
+        cross-validated score must not depend on where it ran (a Dask worker has one thread)."""
+        with threadpool_limits(limits=1):
+            return super().score(X, y, sample_weight)
+
     def __sklearn_clone__(self) -> DigitEnsemble:
         """An unfitted copy with the same parameters, where members that shared a front end
         share its copy (scikit-learn's ``clone`` would give each member its own)."""

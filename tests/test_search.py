@@ -249,3 +249,60 @@ def test_a_worker_lost_mid_search_is_survived_with_the_same_results(
         assert _workers_left(client) == 1
     assert killed and workers["w1"].wait(timeout=10) == -signal.SIGKILL
     assert _scores(found.results) == _scores(sequential)
+
+
+# --- the Train page's search section ----------------------------------------------------------
+
+
+def test_the_train_page_searches_shows_the_ranked_table_and_trains_the_best(
+    small_model_info, mnist_dir, tmp_path, monkeypatch, local_client
+):
+    import shutil
+
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import AppTest, app_test
+
+    from digitcore import training
+
+    class Routed(PagesManager):  # pages run through app.py's navigation, as on a server
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(app_test, "PagesManager", Routed)
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for path in (small_model_info.path, small_model_info.path.with_suffix(".json")):
+        shutil.copy(path, folder / path.name)
+    monkeypatch.setenv("DIGITCORE_MODELS", str(folder))
+    monkeypatch.setenv("DIGITCORE_DATA", str(mnist_dir))
+    monkeypatch.delenv("DIGITCORE_DASK_SCHEDULER", raising=False)
+
+    @contextlib.contextmanager
+    def the_local_cluster(scheduler=None, **kwargs):
+        yield local_client  # started once for the module
+
+    monkeypatch.setattr(search, "cluster", the_local_cluster)
+    asked = {}
+
+    def spy(**kwargs):
+        asked.update(kwargs)
+        raise ParamError("stopped after reading the parameters")
+
+    monkeypatch.setattr(training, "train_model", spy)
+    at = AppTest.from_file(str(settings.PROJECT_ROOT / "app.py"), default_timeout=600)
+    at.switch_page("pages/train.py").run()
+    assert not at.exception, at.exception
+    area = next(t for t in at.text_area if t.label == "Values to try")
+    assert json.loads(area.value) == search.DEFAULT_GRID
+    area.set_value(json.dumps(GRID))
+    next(s for s in at.select_slider if s.key == "search-size").set_value(500)
+    next(b for b in at.button if b.label == "Search").click().run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "mean score" in d.value.columns)
+    assert list(table.index) == [1, 2] and {"mean score", "spread"} <= set(table.columns)
+    found = at.session_state["search_result"]
+    assert table.iloc[0]["mean score"] == found["best_score"]
+    assert set(found["best_params"]) == set(GRID)
+    next(b for b in at.button if b.label == "Train the best").click().run()
+    assert asked["params"] == search.params_from_flags(found["best_params"])
