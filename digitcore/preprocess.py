@@ -22,13 +22,10 @@ thinned to its one-pixel skeleton and redrawn with a round, anti-aliased brush o
    digit's height (a "1" at 40% of the canvas is; a stray dot is not).
    A group that fails this (a 5's bar drawn past the body, a broken-off
    tail) joins the nearest digit if the x-gap is at most :data:`ATTACH` of that digit's height.
-5. **Split**: a group wider than :data:`SPLIT_ASPECT` times its height is taken as
-   ``round(width / (TYPICAL_ASPECT * height))`` touching digits and is cut at the column of least
-   ink near each expected boundary, but only if that column crosses about one stroke (at most
-   :data:`SPLIT_STROKES` stroke widths of ink, the stroke width being the median vertical run):
-   touching digits join through one stroke, while a wide 0, 2 or barred 5 crosses two; and a
-   cut that leaves a piece under :data:`PIECE_HEIGHT` of the group's height (the long bar of a
-   5) is undone.
+5. **Split** (:mod:`digitcore.segmentation`): a group may hold touching digits. Given the
+   models' score, it is split where the models read the pieces best (segmentation by
+   recognition); without one, at ink valleys when wider than :data:`SPLIT_ASPECT` times its
+   height.
 
 A drawing with ink but no digit-sized group (a dot, a line, a tiny digit) is not blank:
 :func:`has_ink` tells the two apart, so the reader can say "too small to read".
@@ -37,7 +34,6 @@ A drawing with ink but no digit-sized group (a dot, a line, a tiny digit) is not
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -62,10 +58,6 @@ MIN_HEIGHT = 0.15  #: a digit is at least this fraction of the image height
 RELATIVE = 0.5  #: ...and at least this fraction of the tallest digit's height
 ATTACH = 0.25  #: a too-short piece joins a digit at most this x-gap (of its height) away
 SPLIT_ASPECT = 1.25  #: groups wider than this times their height may hold touching digits
-SPLIT_STROKES = 1.5  #: ...and are cut only where a column holds at most this many stroke widths
-PIECE_HEIGHT = 0.6  #: ...and only into pieces at least this fraction of the group's height
-TYPICAL_ASPECT = 0.7  #: typical width / height of one handwritten digit
-SINGLE_ASPECT = 1.0  #: with a scorer, groups wider than this times their height may be split
 
 _EIGHT = np.ones((3, 3), bool)
 
@@ -130,8 +122,8 @@ def segment(gray: NDArray, *, score: Scorer | None = None) -> list[Digit]:
         From :func:`digitcore.images.canvas_to_gray` or :func:`digitcore.images.read_image`.
     score : callable, optional
         The models' score of pieces in MNIST form (:func:`digitcore.recognize.piece_scores`):
-        with it, a group wider than :data:`SINGLE_ASPECT` times its height is split by
-        recognition (:func:`digitcore.segmentation.split`); without it, at ink valleys.
+        with it, touching digits are split by recognition
+        (:func:`digitcore.segmentation.split`); without it, at ink valleys.
 
     Returns
     -------
@@ -189,14 +181,14 @@ def cut(crop: NDArray, origin: tuple[int, int], *, score: Scorer | None = None) 
     origin : (int, int)
         ``(x, y)`` of the crop's top-left pixel in the drawing, for the digits' boxes.
     score : callable, optional
-        With it, a group wider than :data:`SINGLE_ASPECT` times its height is split by
-        recognition (:func:`digitcore.segmentation.split`); without it, at ink valleys.
+        With it, touching digits are split by recognition (:func:`digitcore.segmentation.split`);
+        without it, at ink valleys (:func:`digitcore.segmentation.valley_split`).
     """
-    h, w = crop.shape
-    if score is not None and w > SINGLE_ASPECT * h:
+    crop = np.asarray(crop)
+    if score is not None:
         parts = segmentation.split(crop, score, to_mnist=to_mnist)
     else:
-        parts = [np.where(_in_columns(w, a, b), crop, 0) for a, b in _split_columns(crop >= INK)]
+        parts = segmentation.valley_split(crop, split_aspect=SPLIT_ASPECT)
     digits = []
     for part in parts:
         mask = part >= INK
@@ -211,11 +203,6 @@ def cut(crop: NDArray, origin: tuple[int, int], *, score: Scorer | None = None) 
         )
         digits.append(Digit(to_mnist(part), box))
     return digits
-
-
-def _in_columns(w: int, a: int, b: int) -> NDArray[np.bool_]:
-    """A row mask of columns a..b (exclusive) of w."""
-    return (np.arange(w) >= a) & (np.arange(w) < b)
 
 
 def has_ink(gray: NDArray) -> bool:
@@ -307,46 +294,3 @@ def _merge_by_x_overlap(boxes: list[list]) -> list[list]:
                 continue
         groups.append([x0, x1, y0, y1, list(ids), longest])
     return groups
-
-
-def _split_columns(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
-    """Column ranges of the digits in a group; more than one if it is too wide for one digit."""
-    h, w = mask.shape
-    if w <= SPLIT_ASPECT * h:
-        return [(0, w)]
-    k = max(2, round(w / (TYPICAL_ASPECT * h)))
-    ink = mask.sum(axis=0)
-    # Stroke width ~ the median length of vertical ink runs. Touching digits join through one
-    # stroke, so a cut column may cross at most about one stroke; a wide 0 or 2 crosses two.
-    edges = np.diff(mask.astype(np.int8), axis=0, prepend=0, append=0)
-    starts, ends = np.nonzero(edges.T == 1), np.nonzero(edges.T == -1)
-    stroke = float(np.median(ends[1] - starts[1]))
-    cuts = [0]
-    for i in range(1, k):
-        expected, reach = i * w / k, 0.3 * w / k
-        lo, hi = int(max(cuts[-1] + 1, expected - reach)), int(min(w - 1, expected + reach))
-        if hi <= lo:
-            continue
-        window = ink[lo:hi]
-        # Least ink; among ties, the column nearest the expected boundary.
-        best = np.flatnonzero(window == window.min()) + lo
-        cut = int(best[np.argmin(np.abs(best - expected))])
-        if ink[cut] <= SPLIT_STROKES * stroke:
-            cuts.append(cut)
-    cuts.append(w)
-    # A piece much shorter than the group is part of a digit (the long bar of a 5 or 7), not a
-    # digit: drop the cut it is joined through most strongly.
-    while len(cuts) > 2:
-        heights = [_extent(mask[:, a:b].any(axis=1)) for a, b in pairwise(cuts)]
-        short = int(np.argmin(heights))
-        if heights[short] >= PIECE_HEIGHT * h:
-            break
-        inner = [j for j in (short, short + 1) if 0 < j < len(cuts) - 1]
-        cuts.pop(max(inner, key=lambda j: ink[cuts[j]]))
-    return list(pairwise(cuts))
-
-
-def _extent(flags: NDArray[np.bool_]) -> int:
-    """Span from the first to the last set flag (0 if none)."""
-    idx = np.flatnonzero(flags)
-    return int(idx[-1] - idx[0] + 1) if idx.size else 0

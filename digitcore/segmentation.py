@@ -1,45 +1,56 @@
-"""Segmentation by recognition: cut touching digits where the models read the pieces best.
+"""Cutting touching digits apart: by recognition (with a model), or at ink valleys (without).
 
-Where the ink of two or more digits touches (or a digit leans over its neighbour), the pixels
-alone cannot say where one digit ends. Here candidate cuts are **seams**: top-to-bottom paths
-through the least ink, free to lean one column per row (a minimum-cost path, as in seam
-carving), so a cut can pass between slanted or overlapping digits and through the thin join of
-touching ones. A seam is a candidate when it crosses at most :data:`MAX_CROSS` stroke widths of
-ink and leaves at least :data:`EDGE` of the height on each side.
+Where the ink of two or more digits touches or overlaps, the pixels alone cannot say where one
+digit ends. :func:`split` asks the models. Candidate cuts are **seams** (top-to-bottom paths
+through the least ink, free to lean one column per row, as in seam carving, crossing at most
+:data:`MAX_CROSS` stroke widths) and **straight cuts** at the least-ink column of each of
+:data:`STRAIGHT` slices (where digits overlap, no seam avoids the ink). The group is kept whole
+when the models read it as one digit (score at least :data:`WHOLE`: two squeezed digits lie
+far from every digit). Otherwise each cut's two pieces are scored in one batch, with priors
+that need no model (a digit is not much wider than :data:`MAX_ASPECT` times its height; a piece
+under :data:`SHORT` of the number's height is a 5's bar or a broken-off tail), and the cut
+whose weaker piece reads best wins if it beats the whole by :data:`GAIN`, and by more the
+narrower the group (:data:`NARROW`: halves of one digit often read as 1s). Pieces are split
+again the same way, so three touching digits come apart in two steps. A wide 0 or a barred 5
+stays one digit: the models read it whole.
 
-Every way of splitting the ink between consecutive candidate seams into digits is then scored
-with the models themselves (``score``: how much each piece, in MNIST form, looks like one
-digit they know) plus two priors that need no model: a digit is not much wider than tall
-(:data:`MAX_ASPECT`), and the digits of one number have about equal heights (a piece under
-:data:`SHORT` of the group's height is the bar of a 5 or a broken-off tail, not a digit). The
-best splitting is found by dynamic programming over the seams. A wide 0 or a barred 5 stays one
-digit because the models read it whole far better than they read its halves.
+:func:`valley_split` is the model-free rule: a group wide enough to hold two digits is cut at
+the columns of least ink where that crosses about one stroke.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage as ndi
+from PIL import Image
 
 #: Scores pieces in MNIST form, ``(n, 28, 28)`` uint8 -> ``(n,)`` log-likelihoods (higher better).
 Scorer = Callable[[NDArray[np.uint8]], NDArray[np.float64]]
 
 INK = 96  #: ink threshold, of 255 (as in :mod:`digitcore.preprocess`)
-MAX_CROSS = 2.5  #: a candidate seam crosses at most this many stroke widths of ink
+MAX_CROSS = 4.0  #: a candidate seam crosses at most this many stroke widths of ink
 EDGE = 0.1  #: ...and leaves at least this fraction of the ink on either side
 SPACING = 0.12  #: candidate seams lie at least this fraction of the height apart
+SEAM_ROWS = 48  #: seams are searched on a copy this many rows tall
+STRAIGHT = 8  #: straight cuts are tried in this many slices of a group's width
 MAX_SEAMS = 6  #: the cheapest seams kept (bounds the work on any input)
 LEAN = 0.02  #: cost of a seam's step sideways, in ink (straight seams win through blank space)
-MIN_WIDTH = 0.08  #: a piece narrower than this fraction of the height is a sliver, not a digit
+MIN_WIDTH = 0.15  #: a piece narrower than this fraction of the height is a sliver, not a digit
+MIN_SPLIT = 0.55  #: groups narrower than this times the height are one digit
 MAX_ASPECT = 1.05  #: pieces wider than this times the height pay PRIOR_WIDE per unit beyond
-PRIOR_WIDE = 6.0
-SHORT = 0.55  #: pieces under this fraction of the group's height pay PRIOR_SHORT
-PRIOR_SHORT = 8.0
-PIECE_COST = 1.0  #: each digit costs this much: one digit is the simpler explanation
-MAX_SPAN = 4  #: a digit spans at most this many seam intervals
+PRIOR_WIDE = 3.0
+SHORT = 0.55  #: pieces under this fraction of the number's height pay PRIOR_SHORT
+PRIOR_SHORT = 4.0
+WHOLE = -2.0  #: a group that scores at least this as one digit is kept whole
+GAIN = 0.5  #: a split must beat the whole by this much
+SPLIT_ASPECT, NARROW = 1.3, 8.0  #: ...and by NARROW more per unit of aspect under SPLIT_ASPECT
+MAX_DEPTH = 3  #: a group is split at most this many times over (up to 8 digits)
+SPLIT_STROKES = 1.5  #: a valley cut crosses at most this many stroke widths of ink
+PIECE_HEIGHT = 0.6  #: ...and leaves pieces at least this fraction of the group's height
+TYPICAL_ASPECT = 0.7  #: typical width / height of one handwritten digit
 
 
 def seams(ink: NDArray[np.float32], stroke: float) -> list[NDArray[np.intp]]:
@@ -61,6 +72,19 @@ def seams(ink: NDArray[np.float32], stroke: float) -> list[NDArray[np.intp]]:
     h, w = ink.shape
     if h < 2 or w < 3:
         return []
+    if h > SEAM_ROWS:
+        # The search is a loop over rows: run it on a smaller copy and scale the seams back.
+        f = SEAM_ROWS / h
+        small = np.asarray(
+            Image.fromarray(ink.astype(np.float32)).resize(
+                (max(3, round(w * f)), SEAM_ROWS), Image.Resampling.BOX
+            )
+        )
+        rows = np.minimum((np.arange(h) * f).astype(np.intp), SEAM_ROWS - 1)
+        return [
+            np.clip(np.round((p[rows] + 0.5) * w / small.shape[1]).astype(np.intp), 0, w - 1)
+            for p in seams(small, stroke * f)
+        ]
     cost = ink.astype(np.float32)
     total = cost[0].copy()
     step = np.empty((h, w), np.int8)  # -1, 0, +1: where the seam came from in the row above
@@ -113,20 +137,24 @@ def split(
     *,
     to_mnist: Callable[[NDArray], NDArray[np.uint8]],
     height: int | None = None,
+    depth: int = MAX_DEPTH,
 ) -> list[NDArray]:
-    """Split one group of ink into the digits the models read best in it.
+    """Split one group of ink into the digits the models read best in it (see module doc).
 
     Parameters
     ----------
     gray : ndarray of shape (h, w), ink high on background 0 (uint8 0-255)
         The group, cropped to its ink.
     score : callable
-        Pieces in MNIST form ``(n, 28, 28)`` uint8 -> ``(n,)`` log-likelihoods that each is one
-        digit the models know (see :func:`digitcore.recognize.piece_scores`).
+        Pieces in MNIST form ``(n, 28, 28)`` uint8 -> ``(n,)``: how much each reads as one
+        digit the models know, 0 at the edge of real digits, higher better (see
+        :func:`digitcore.recognize.piece_scores`).
     to_mnist : callable
         One piece (its ink crop) -> MNIST form, as the reader will see it.
     height : int, optional
         The number's digit height, for the priors; the group's own height when not given.
+    depth : int
+        How many times a piece may be split again.
 
     Returns
     -------
@@ -136,52 +164,71 @@ def split(
     """
     gray = np.asarray(gray)
     mask = gray >= INK
-    h, w = gray.shape
-    height = height or h
-    cuts = seams(mask.astype(np.float32), stroke_width(mask)) if w > 0.5 * height else []
-    bounds = [np.zeros(h, np.intp), *cuts, np.full(h, w, np.intp)]
-    n = len(bounds)
-    cols = np.arange(w)
-    spans = [
-        (i, j)
-        for i in range(n - 1)
-        for j in range(i + 1, min(n, i + 1 + MAX_SPAN))
-        if (i, j) == (0, n - 1) or float((bounds[j] - bounds[i]).mean()) >= MIN_WIDTH * height
-    ]
-    pieces: dict[tuple[int, int], NDArray] = {}
-    prior: dict[tuple[int, int], float] = {}
-    for i, j in spans:
-        inside = (cols[None, :] >= bounds[i][:, None]) & (cols[None, :] < bounds[j][:, None])
-        piece_mask = mask & inside
-        if not piece_mask.any():
+    if not mask.any():
+        return []
+    w = gray.shape[1]
+    height = height or ink_height(gray)
+    rows, cols = _ink_span(mask)
+    if depth <= 0 or cols < MIN_SPLIT * height:
+        return [gray]
+    whole = float(score(to_mnist(gray)[None])[0]) - _prior(rows, cols, height)
+    if whole >= WHOLE:
+        return [gray]
+    cuts = seams(mask.astype(np.float32), stroke_width(mask)) + _straight_cuts(mask)
+    at = np.arange(w)[None, :]
+    pairs, priors = [], []
+    for seam in cuts:
+        left = np.where(at < seam[:, None], gray, 0)
+        right = np.where(at >= seam[:, None], gray, 0)
+        spans = [_ink_span(p >= INK) for p in (left, right)]
+        if min(c for _, c in spans) < MIN_WIDTH * height:
             continue
-        ys, xs = np.nonzero(piece_mask)
-        ph, pw = ys.max() - ys.min() + 1, xs.max() - xs.min() + 1
-        p = -PRIOR_WIDE * max(0.0, pw / ph - MAX_ASPECT) - PIECE_COST
-        if ph < SHORT * height:
-            p -= PRIOR_SHORT
-        pieces[i, j] = np.where(inside, gray, 0)
-        prior[i, j] = p
-    if len(pieces) <= 1:
+        pairs.append((left, right))
+        priors.append([_prior(r, c, height) for r, c in spans])
+    if not pairs:
         return [gray]
-    keys = list(pieces)
-    scores = score(np.stack([to_mnist(pieces[k]) for k in keys]))
-    value = {k: float(s) + prior[k] for k, s in zip(keys, scores, strict=True)}
-    # best[j]: the best splitting of the ink left of bound j, and where its last digit starts.
-    best = np.full(n, -np.inf)
-    start = np.zeros(n, np.intp)
-    best[0] = 0.0
-    for j in range(1, n):
-        for i in range(max(0, j - MAX_SPAN), j):
-            if (i, j) in value and best[i] + value[i, j] > best[j]:
-                best[j], start[j] = best[i] + value[i, j], i
-    if not np.isfinite(best[-1]):
+    scores = score(np.stack([to_mnist(p) for pair in pairs for p in pair])).reshape(-1, 2)
+    value = (scores - np.asarray(priors)).min(axis=1)
+    best = int(np.argmax(value))
+    # Narrow ink is rarely two digits (its halves look like 1s): the narrower, the surer the
+    # split must be.
+    if value[best] < whole + GAIN + NARROW * max(0.0, SPLIT_ASPECT - cols / max(rows, 1)):
         return [gray]
-    out, j = [], n - 1
-    while j > 0:
-        out.append(pieces[start[j], j])
-        j = start[j]
-    return out[::-1]
+    left, right = pairs[best]
+    return [
+        *split(left, score, to_mnist=to_mnist, height=height, depth=depth - 1),
+        *split(right, score, to_mnist=to_mnist, height=height, depth=depth - 1),
+    ]
+
+
+def _straight_cuts(mask: NDArray[np.bool_]) -> list[NDArray[np.intp]]:
+    """Vertical cuts at the least-ink column of each of :data:`STRAIGHT` slices of the width:
+    where digits overlap, no seam avoids the ink, and a straight cut through the overlap
+    leaves each digit most of its own ink."""
+    h, w = mask.shape
+    ink = mask.sum(axis=0)
+    edges = np.linspace(0, w, STRAIGHT + 1).astype(int)[1:-1]
+    out = []
+    for a, b in pairwise(edges):
+        if b > a:
+            out.append(np.full(h, a + int(np.argmin(ink[a:b])), np.intp))
+    return out
+
+
+def _ink_span(mask: NDArray[np.bool_]) -> tuple[int, int]:
+    """Rows and columns from the first to the last holding ink."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not rows.size:
+        return 0, 0
+    return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+
+
+def _prior(rows: int, cols: int, height: int) -> float:
+    """What a piece of this size costs as one digit: too wide, or too short for the number."""
+    cost = PRIOR_WIDE * max(0.0, cols / max(rows, 1) - MAX_ASPECT)
+    if rows < SHORT * height:
+        cost += PRIOR_SHORT
+    return cost
 
 
 def ink_height(gray: NDArray) -> int:
@@ -190,7 +237,69 @@ def ink_height(gray: NDArray) -> int:
     return int(rows[-1] - rows[0] + 1) if rows.size else 0
 
 
-def components(mask: NDArray[np.bool_]) -> tuple[NDArray[np.int32], list]:
-    """8-connected components of a mask: the label map and each one's slices."""
-    labels, _ = ndi.label(mask, structure=np.ones((3, 3), bool))
-    return labels, ndi.find_objects(labels)
+def valley_split(gray: NDArray, *, split_aspect: float) -> list[NDArray]:
+    """Split one group of ink at the columns of least ink, without a model.
+
+    A group wider than ``split_aspect`` times its height is taken as
+    ``round(width / (TYPICAL_ASPECT * height))`` touching digits and cut at the column of least
+    ink near each expected boundary, but only where that column crosses about one stroke (at
+    most :data:`SPLIT_STROKES` stroke widths): touching digits join through one stroke, a wide
+    0, 2 or barred 5 crosses two. A cut leaving a piece under :data:`PIECE_HEIGHT` of the
+    group's height (the long bar of a 5) is undone.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (h, w), ink high on background 0 (uint8 0-255)
+    split_aspect : float
+        Groups up to this width / height are one digit.
+
+    Returns
+    -------
+    list of ndarray of shape (h, w)
+        Each digit's ink, left to right, the rest blanked.
+    """
+    gray = np.asarray(gray)
+    cols = np.arange(gray.shape[1])
+    return [
+        np.where((cols >= a) & (cols < b), gray, 0)
+        for a, b in _valley_columns(gray >= INK, split_aspect)
+    ]
+
+
+def _valley_columns(mask: NDArray[np.bool_], split_aspect: float) -> list[tuple[int, int]]:
+    """Column ranges of the digits in a group (see :func:`valley_split`)."""
+    h, w = mask.shape
+    if w <= split_aspect * h:
+        return [(0, w)]
+    k = max(2, round(w / (TYPICAL_ASPECT * h)))
+    ink = mask.sum(axis=0)
+    stroke = stroke_width(mask)
+    cuts = [0]
+    for i in range(1, k):
+        expected, reach = i * w / k, 0.3 * w / k
+        lo, hi = int(max(cuts[-1] + 1, expected - reach)), int(min(w - 1, expected + reach))
+        if hi <= lo:
+            continue
+        window = ink[lo:hi]
+        # Least ink; among ties, the column nearest the expected boundary.
+        best = np.flatnonzero(window == window.min()) + lo
+        cut = int(best[np.argmin(np.abs(best - expected))])
+        if ink[cut] <= SPLIT_STROKES * stroke:
+            cuts.append(cut)
+    cuts.append(w)
+    # A piece much shorter than the group is part of a digit (the long bar of a 5 or 7), not a
+    # digit: drop the cut it is joined through most strongly.
+    while len(cuts) > 2:
+        heights = [_extent(mask[:, a:b].any(axis=1)) for a, b in pairwise(cuts)]
+        short = int(np.argmin(heights))
+        if heights[short] >= PIECE_HEIGHT * h:
+            break
+        inner = [j for j in (short, short + 1) if 0 < j < len(cuts) - 1]
+        cuts.pop(max(inner, key=lambda j: ink[cuts[j]]))
+    return list(pairwise(cuts))
+
+
+def _extent(flags: NDArray[np.bool_]) -> int:
+    """Span from the first to the last set flag (0 if none)."""
+    idx = np.flatnonzero(flags)
+    return int(idx[-1] - idx[0] + 1) if idx.size else 0
