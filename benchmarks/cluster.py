@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the test helpers: a PostgreSQL server
 import pgserver  # noqa: E402
 from browser_strokes import sample_digits  # noqa: E402
 
-from digitcore import store  # noqa: E402
+from digitcore import registry, store  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -81,10 +81,11 @@ class Processes:
     folder: Path
     started: dict[str, subprocess.Popen] = field(default_factory=dict)
 
-    def start(self, name: str, args: list[str], env: dict[str, str] | None = None) -> None:
+    def start(self, name: str, args: list[str], env: dict[str, str] | None = None, *,
+              cwd: Path = ROOT) -> None:  # fmt: skip
         out = open(self.folder / f"{name}.log", "w")  # noqa: SIM115 - closed with the process
         self.started[name] = subprocess.Popen(
-            args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=out,
+            args, cwd=cwd, env={**os.environ, **(env or {})}, stdout=out,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
 
@@ -181,7 +182,7 @@ class Load:
 
     def session_done(self) -> None:
         self.finished += 1
-        if self.finished == 1 and self.sampler.running:  # one stopped: the steady state ends
+        if self.sampler.running:  # the first to stop after all began: the steady state ends
             self.sampler.end()
 
 
@@ -201,8 +202,8 @@ async def draw_and_identify(page, strokes) -> float:
 
 
 async def open_draw_page(page, url: str) -> None:
-    await page.goto(url)
-    await page.locator("canvas.upper-canvas").wait_for(timeout=120_000)
+    await page.goto(url, timeout=180_000)
+    await page.locator("canvas.upper-canvas").wait_for(timeout=180_000)
     await page.wait_for_function(NO_DIGITS)
 
 
@@ -266,11 +267,14 @@ async def browsers(urls: list[str], *, sessions: int, seconds: float, sampler) -
         try:
             sampler.add_tree("chromium", browser_pid())
             tasks = []
-            for i in range(sessions):  # visitors arrive a quarter second apart
+            for i in range(sessions):  # visitors arrive a second apart
                 tasks.append(asyncio.create_task(session(browser, urls[i % len(urls)], i,
                                                          seconds, load)))  # fmt: skip
-                await asyncio.sleep(0.25)
+                await asyncio.sleep(1.0)
             await asyncio.gather(*tasks)
+            if not hasattr(sampler, "ended"):  # no page ever loaded: no steady state
+                sampler.begin()
+                sampler.end()
         finally:
             await browser.close()
     return load
@@ -386,7 +390,18 @@ def summarise(load: Load, sampler: Sampler, replicas: list[str]) -> dict[str, An
         "answers_confirmed_and_saved": load.saved,
         "errors": len(load.errors),
         "error_examples": load.errors[:5],
-        "served_by_replica": {u: sum(r["replica"] == u for r in readings) for u in replicas},
+        "by_replica": {
+            u: {
+                "readings": sum(r["replica"] == u for r in readings),
+                "first_reading_p50_seconds": percentile(
+                    [r["seconds"] for r in readings if r["replica"] == u and r["n"] == 0], 50
+                ),
+                "later_p50_seconds": percentile(
+                    [r["seconds"] for r in readings if r["replica"] == u and r["n"] > 0], 50
+                ),
+            }
+            for u in replicas
+        },
         "p50_seconds": percentile(seconds, 50),
         "p95_seconds": percentile(seconds, 95),
         "max_seconds": max(seconds) if seconds else None,
@@ -429,6 +444,15 @@ def main() -> int:
         help="no search or training: load the replicas with the shipped model",
     )
     parser.add_argument("--json", type=Path, help="write the figures here")
+    parser.add_argument(
+        "--app-dir", type=Path, default=ROOT,
+        help="the project copy whose app.py the replicas run (default: this one)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--second-app-dir", type=Path,
+        help="another copy for the second replica (default: --app-dir): an A/B comparison of "
+        "two versions under the same load",
+    )  # fmt: skip
     args = parser.parse_args()  # fmt: skip
 
     work = Path(tempfile.mkdtemp(prefix="digitcore-cluster-"))
@@ -446,14 +470,17 @@ def main() -> int:
         # 2. Dask: a scheduler and two workers, one thread each (two cores)
         port, dash = pgserver.free_port(), pgserver.free_port()
         scheduler = f"tcp://127.0.0.1:{port}"
+        # The scheduler and workers unpickle digitcore's estimators: they import it as the
+        # replicas do (a host would `pip install .`; here the project folder is on the path).
+        on_path = {"PYTHONPATH": str(ROOT)}
         processes.start("dask-scheduler", ["dask", "scheduler", "--host", "127.0.0.1", "--port",
-                        str(port), "--dashboard-address", f"127.0.0.1:{dash}"])  # fmt: skip
+                        str(port), "--dashboard-address", f"127.0.0.1:{dash}"], on_path)  # fmt: skip
         wait_until("dask scheduler", lambda: http_ok(f"http://127.0.0.1:{dash}/health"),
                    seconds=60, processes=processes)  # fmt: skip
         for i in (1, 2):
             processes.start(f"dask-worker-{i}", ["dask", "worker", scheduler, "--nthreads", "1",
                             "--host", "127.0.0.1", "--name", f"worker-{i}",
-                            "--dashboard-address", "127.0.0.1:0"])  # fmt: skip
+                            "--dashboard-address", "127.0.0.1:0"], on_path)  # fmt: skip
         wait_until("two dask workers", lambda: workers(dash) >= 2, seconds=60,
                    processes=processes)  # fmt: skip
         log(f"Dask: {scheduler}, dashboard http://127.0.0.1:{dash}/status, 2 workers")
@@ -461,18 +488,25 @@ def main() -> int:
         # 4 (first, so the training below lands in a folder the replicas already serve).
         models = work / "models"
         models.mkdir()
-        shipped = store.default_model(ROOT / "models")
+        shipped = registry.default_model(ROOT / "models")
         for path in (shipped.path, store.metadata_path(shipped.path)):
             shutil.copy(path, models)
-        env = {"DIGITCORE_MODELS": str(models), "DIGITCORE_DB": db_url,
+        # MNIST as the tests and benchmarks find it (../shared/data/mnist), else the app's way.
+        mnist = settings.reference_data_dir()
+        data = {"DIGITCORE_DATA": str(mnist)} if (mnist / "t10k-labels-idx1-ubyte.gz").is_file() \
+            else {}  # fmt: skip
+        env = {**data, "DIGITCORE_MODELS": str(models), "DIGITCORE_DB": db_url,
                "DIGITCORE_DASK_SCHEDULER": scheduler, "PYTHONPATH": str(ROOT)}  # fmt: skip
         urls = []
+        app_dirs = [args.app_dir, args.second_app_dir or args.app_dir]
+        figures["app_dirs"] = [str(d) for d in app_dirs]
         for i in range(2):
             app_port = pgserver.free_port()
             processes.start(f"replica-{i}", [sys.executable, "-m", "streamlit", "run", "app.py",
                             f"--server.port={app_port}", "--server.address=127.0.0.1",
                             "--server.headless=true", "--server.fileWatcherType=none",
-                            "--browser.gatherUsageStats=false"], env)  # fmt: skip
+                            "--browser.gatherUsageStats=false"],
+                            {**env, "PYTHONPATH": str(app_dirs[i])}, cwd=app_dirs[i])  # fmt: skip
             urls.append(f"http://127.0.0.1:{app_port}")
         for url in urls:
             wait_until(url, lambda u=url: http_ok(f"{u}/_stcore/health"), seconds=90,
@@ -494,7 +528,7 @@ def main() -> int:
             started = time.monotonic()
             found = run([sys.executable, "-m", "digitcore", "search", "--scheduler", scheduler,
                          "--grid", str(grid), "--cv", "3", "--limit", str(args.search_limit),
-                         "--out", str(out), "--json"], env=env, seconds=900)  # fmt: skip
+                         "--out", str(out), "--json"], env=env, seconds=600)  # fmt: skip
             result = json.loads(found.stdout)
             figures["search"] = {"grid": GRID, "cv": 3, "digits": args.search_limit,
                                  "wall_seconds": time.monotonic() - started,
@@ -508,12 +542,12 @@ def main() -> int:
             trained = run([sys.executable, "-m", "digitcore", "train", "--params",
                            str(out / "best_params.json"), "--limit", str(args.train_limit),
                            "--scheduler", scheduler, "--out", str(models)], env=env,
-                          seconds=900)  # fmt: skip
+                          seconds=600)  # fmt: skip
             newest = store.list_models(models)[0]
             said = [line for line in trained.stdout.splitlines() if "default for everyone" in line]
             figures["train"] = {"wall_seconds": time.monotonic() - started, "model": newest.name,
                                 "summary": newest.summary, "promotion": said}  # fmt: skip
-            if store.default_model(models).path != newest.path:
+            if registry.default_model(models).path != newest.path:
                 # Fewer digits than the shipped model: made the default by hand, as on the page.
                 run([sys.executable, "-m", "digitcore", "models", "--set-default", newest.name],
                     env=env, seconds=120)  # fmt: skip
@@ -526,6 +560,10 @@ def main() -> int:
         log(f"{args.sessions} browser sessions for {args.seconds:.0f} s over {len(urls)} replicas")
         load = asyncio.run(load_with_sampling(urls, sessions=args.sessions,
                                               seconds=args.seconds, sampler=sampler))  # fmt: skip
+        figures["raw"] = {"readings": load.readings, "errors": load.errors}
+        if args.json:  # kept even if the summary below fails
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(figures, indent=2, default=str))
         processes.check()
         figures["load"] = summarise(load, sampler, urls)
         figures["first_readings"] = sorted(

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from numpy.typing import NDArray
 
-from digitcore import ensemble, evaluation, store
+from digitcore import ensemble, evaluation, registry, store
 from digitcore.data import Dataset
 from digitcore.recognize import Reading
 
@@ -108,12 +108,20 @@ def votes_table(reading: Reading) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("digit")
 
 
+#: The number read, large. A style rule, not HTML in the markdown: markdown with HTML needs the
+#: browser's HTML-in-markdown code (rehype-raw), which it fetches and compiles only when the
+#: first answer arrives; under load that held each page's first answer back by seconds.
+NUMBER_STYLE = (
+    "<style>.st-key-number-read p {font-size: 5.5rem; font-weight: 700; line-height: 1.1;"
+    " margin: 0}</style>"
+)
+
+
 def show_number_read(reading: Reading) -> None:
     """The number read, large, and in words how much the models agree."""
-    st.markdown(
-        f"<p style='font-size:5.5rem;font-weight:700;line-height:1.1;margin:0'>{reading.text}</p>",
-        unsafe_allow_html=True,
-    )
+    with st.container(key="number-read"):
+        st.html(NUMBER_STYLE)
+        st.markdown(reading.text)
     st.caption(describe(reading))
 
 
@@ -358,7 +366,7 @@ def scores_table(metadata: dict[str, Any]) -> pd.DataFrame:
 
 
 def show_training_result(
-    info: store.ModelInfo, log: Sequence[str], promotion: store.Promotion
+    info: store.ModelInfo, log: Sequence[str], promotion: registry.Promotion
 ) -> None:
     """What a finished training run made: the model saved, whether it became the default for
     everyone (both scores, in words), its log, scores and times."""
