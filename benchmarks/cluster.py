@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # the test helpers: a PostgreSQL server
 import pgserver  # noqa: E402
 from browser_strokes import sample_digits  # noqa: E402
 
-from digitcore import registry, store  # noqa: E402
+from digitcore import registry, settings, store  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
