@@ -24,12 +24,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import learn_proxies  # noqa: E402  (puts the project on sys.path)
+import learn_proxies
 
-from digitcore import drawings, evaluation, settings, store  # noqa: E402
-from digitcore.data import Dataset, load_mnist  # noqa: E402
-from digitcore.drawing_rows import image_rows  # noqa: E402
-from digitcore.training import train_model  # noqa: E402
+from digitcore import drawings, evaluation, settings, store
+from digitcore.data import Dataset, load_mnist
+from digitcore.drawing_rows import image_rows
+from digitcore.training import train_model
 
 PROXIES = ("optdigits", "pen")
 

@@ -21,6 +21,7 @@ from digitcore import (
     ensemble,
     evaluation,
     learning,
+    registry,
     settings,
     store,
 )
@@ -62,7 +63,7 @@ class ProgressBar:
 def _resolve_model(path: str | None) -> Path:
     if path:
         return Path(path)
-    found = store.default_model()
+    found = registry.default_model()
     if found is None:
         raise CommandError(
             f"no saved model in {settings.models_dir()}; run `python -m digitcore train` first "
@@ -120,7 +121,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"  ensemble                 test accuracy {meta['scores']['ensemble']:.4f}")
     if "drawings" in meta:
         print(learning.before_after_words(meta))
-    print(store.promote(info).reason)  # a weaker model never replaces everyone's silently
+    print(registry.promote(info).reason)  # a weaker model never replaces everyone's silently
     return 0
 
 
@@ -194,21 +195,21 @@ def cmd_models(args: argparse.Namespace) -> int:
     models = store.list_models(args.folder)
     if args.set_default:
         info = _find_model(models, args.set_default)
-        before = store.default_model(args.folder)
-        store.set_default(info)
-        print(f"{info.name} is now the default for everyone: {store.score_words(info)}")
+        before = registry.default_model(args.folder)
+        registry.set_default(info)
+        print(f"{info.name} is now the default for everyone: {registry.score_words(info)}")
         if before is not None and before.path != info.path:
-            print(f"the default before, {before.name}: {store.score_words(before)}")
+            print(f"the default before, {before.name}: {registry.score_words(before)}")
         return 0
     if args.delete:
         info = _find_model(models, args.delete)
-        store.delete(info)
+        registry.delete(info)
         print(f"deleted {info.name}")
         return 0
     if not models:
         print(f"no saved models in {args.folder or settings.models_dir()}")
         return 0
-    default = store.default_model(args.folder)
+    default = registry.default_model(args.folder)
     for info in models:
         mark = "\tdefault for everyone" if default and info.path == default.path else ""
         print(f"{info.path}\t{info.summary}{mark}")

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from digitcore import settings, store
+from digitcore import registry, settings, store
 from digitcore.errors import LabelError, ModelError
 
 
@@ -20,7 +20,7 @@ def _model(path: str | None) -> tuple[Any, store.ModelInfo]:
     if path:
         model, meta = store.load(path)
         return model, store.ModelInfo(Path(path), meta)
-    info = store.default_model()
+    info = registry.default_model()
     if info is None:
         raise ModelError(
             f"no saved model in {settings.models_dir()} to read the images with; run "

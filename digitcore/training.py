@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from digitcore import data, ensemble, evaluation, learning, novelty, store
+from digitcore import data, ensemble, evaluation, learning, novelty, registry, store
 from digitcore.drawing_rows import DrawingSet
 from digitcore.errors import DataError
 
@@ -55,7 +55,7 @@ def train_model(
     The metadata records exactly which digits it trained and was scored on
     (:meth:`digitcore.data.Dataset.describe`: name, source for people, checksums, the subset
     rule, the digits' SHA-256), never a machine path. Saving does not make the model anyone's
-    default: the caller decides (:func:`digitcore.store.promote`).
+    default: the caller decides (:func:`digitcore.registry.promote`).
 
     Parameters
     ----------
@@ -195,7 +195,7 @@ def _before_after(
         return said
     said["after"] = evaluation.evaluate_unseen(model, held, training=training_data).accuracy
     if baseline is None:
-        info = store.default_model(folder)
+        info = registry.default_model(folder)
         baseline = store.load(info.path) if info is not None else None
     if baseline is not None:
         old, meta = baseline

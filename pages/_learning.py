@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from digitcore import drawings, learning, store
+from digitcore import drawings, learning, registry
 from digitcore.drawing_rows import DrawingSet
 from pages import _shared
 
@@ -22,7 +22,7 @@ def training_extra() -> dict[str, Any]:
     """What :func:`digitcore.training.train_model` needs to add the saved drawings: them, and
     the default model to compare with (the copy already loaded for all sessions)."""
     extra: dict[str, Any] = {"drawings": saved_drawings()}
-    default = store.default_model()
+    default = registry.default_model()
     if default is not None:
         extra["baseline"] = _shared.get_model(str(default.path), default.metadata["sha256"])
     return extra

@@ -13,14 +13,14 @@ from typing import Any, NoReturn
 import numpy as np
 import streamlit as st
 
-from digitcore import data, settings, store, training
+from digitcore import data, registry, settings, store, training
 from digitcore.errors import DigitcoreError, ModelError
 from digitcore.recognize import recognize
 from pages import _render
 
 #: Training-set size of the model the app prepares itself on a machine with none saved.
 FIRST_RUN_LIMIT = 20_000
-#: The picker's choice that follows the default model (the one for everyone, see store.promote).
+#: The picker's choice that follows the default model (the one for everyone, see registry.promote).
 DEFAULT = "default"
 
 
@@ -101,11 +101,11 @@ class ProgressLog:
 @dataclass(frozen=True)
 class TrainingRun:
     """A finished training run: the model it saved, the progress lines it wrote, and whether
-    the model became the default for everyone (:func:`digitcore.store.promote`)."""
+    the model became the default for everyone (:func:`digitcore.registry.promote`)."""
 
     info: store.ModelInfo
     log: list[str]
-    promotion: store.Promotion
+    promotion: registry.Promotion
 
 
 def run_training(
@@ -122,7 +122,7 @@ def run_training(
     """Train and save a model under a status box with a progress bar and a line per stage.
 
     One training runs at a time on the server. The model saved becomes the default for
-    everyone only when :func:`digitcore.store.promote` says it reads at least as well as the
+    everyone only when :func:`digitcore.registry.promote` says it reads at least as well as the
     default. Stops the page with an explanation when training fails, or when another session
     is training and ``wait`` is not given.
 
@@ -165,7 +165,7 @@ def run_training(
             progress = ProgressLog(st.progress(0.0, text="Starting"), st)
             info = training.train_model(progress=progress, **train_kwargs)
             # Under the lock: two runs never compare themselves with the same old default.
-            promotion = store.promote(info)
+            promotion = registry.promote(info)
             status.update(label=f"{done} {info.name}", state="complete", expanded=False)
     except Exception as exc:  # bad hyperparameters, no data, a full disk: explain, no traceback
         stop_with(explain(failure, exc, hint))
@@ -227,7 +227,7 @@ def chosen_model() -> store.ModelInfo:
         if not models:
             prepare_first_model()
             models = store.list_models()
-        default = store.default_model()
+        default = registry.default_model()
     except OSError as exc:
         stop_with(f"The models folder `{settings.models_dir()}` cannot be read: {exc}")
     if not models or default is None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from digitcore import ensemble, learning, settings, store, training
+from digitcore import ensemble, learning, registry, settings, store, training
 from digitcore.errors import ModelError
 from pages import _learning, _render, _search, _shared
 
@@ -90,11 +90,11 @@ def manage_models(models: list[store.ModelInfo], default: store.ModelInfo) -> No
     )
     info = models[names.index(picked)]
     if info.path == default.path:
-        st.caption(f"{info.name} is the default for everyone: {store.score_words(info)}.")
+        st.caption(f"{info.name} is the default for everyone: {registry.score_words(info)}.")
     else:
         st.caption(
-            f"This model: {store.score_words(info)}. The default for everyone "
-            f"({default.name}): {store.score_words(default)}."
+            f"This model: {registry.score_words(info)}. The default for everyone "
+            f"({default.name}): {registry.score_words(default)}."
         )
     make, drop = st.columns(2)
     if make.button(
@@ -102,16 +102,16 @@ def manage_models(models: list[store.ModelInfo], default: store.ModelInfo) -> No
         disabled=info.path == default.path,
         help="Every visitor who has not picked a model in the sidebar then uses it.",
     ):
-        store.set_default(info)
+        registry.set_default(info)
         st.session_state.models_said = (
             "success",
-            f"{info.name} is now the default for everyone: {store.score_words(info)}; the "
-            f"previous default {default.name}: {store.score_words(default)}.",
+            f"{info.name} is now the default for everyone: {registry.score_words(info)}; the "
+            f"previous default {default.name}: {registry.score_words(default)}.",
         )
         st.rerun()
     if drop.button("Delete this model", help="Removes its files for everyone."):
         try:
-            store.delete(info)
+            registry.delete(info)
         except ModelError as exc:
             st.session_state.models_said = ("error", f"Not deleted: {exc}.")
         else:
@@ -166,7 +166,7 @@ st.subheader("Saved models")
 said = st.session_state.pop("models_said", None)
 if said is not None:
     (st.success if said[0] == "success" else st.error)(said[1])
-models, default = store.list_models(), store.default_model()
+models, default = store.list_models(), registry.default_model()
 if default is not None:
     _render.show_models(models, default)
     manage_models(models, default)

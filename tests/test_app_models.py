@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from digitcore import data, ensemble, settings, store, training
+from digitcore import data, ensemble, registry, settings, store, training
 from pages import _shared
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -137,9 +137,9 @@ def test_a_weaker_model_trained_by_one_visitor_is_not_another_visitors_model(
     other = AppTest.from_file(APP, default_timeout=120).run()
     assert not other.exception, other.exception
     assert other.sidebar.selectbox[0].value == _shared.DEFAULT
-    assert store.default_model(models).name == small_model_info.name
+    assert registry.default_model(models).name == small_model_info.name
     assert other.sidebar.selectbox[0].options[0] == (
-        f"Default for everyone ({store.default_model(models).summary})"
+        f"Default for everyone ({registry.default_model(models).summary})"
     )
 
 
@@ -150,7 +150,7 @@ def test_a_model_at_least_as_good_becomes_the_default_and_the_page_says_so(
     monkeypatch.setattr(training, "train_model", WeakTraining(small_model_info, score))
     at = train_once(open_page("pages/train.py"))
     assert f"Now the default for everyone: ensemble {score:.2%} vs {score:.2%}" in messages(at)
-    assert store.default_model(models).name == "ensemble-trained-1"
+    assert registry.default_model(models).name == "ensemble-trained-1"
 
 
 def test_make_default_changes_every_visitors_model_and_shows_both_scores(
@@ -163,7 +163,7 @@ def test_make_default_changes_every_visitors_model_and_shows_both_scores(
         created="2999-01-01T00:00:00+00:00",
         **with_score(small_model_info, 0.30),
     )
-    store.set_default(store.ModelInfo(models / small_model_info.path.name, {}))
+    registry.set_default(store.ModelInfo(models / small_model_info.path.name, {}))
     at = open_page("pages/train.py")
     at.selectbox(key="manage-model").set_value(weak.name).run()
     default = small_model_info.metadata["scores"]["ensemble"]
@@ -171,7 +171,7 @@ def test_make_default_changes_every_visitors_model_and_shows_both_scores(
     assert "ensemble 30.00% on 10,000 unseen test digits (mnist-test)" in caption
     assert f"The default for everyone ({small_model_info.name}): ensemble {default:.2%}" in caption
     click(at, "Make this the default for everyone")
-    assert store.default_model(models).name == weak.name
+    assert registry.default_model(models).name == weak.name
     assert f"{weak.name} is now the default for everyone: ensemble 30.00%" in messages(at)
     other = AppTest.from_file(APP, default_timeout=120).run()
     assert other.sidebar.selectbox[0].options[0] == f"Default for everyone ({weak.summary})"
@@ -201,7 +201,7 @@ def test_a_visitor_whose_model_was_deleted_falls_back_to_the_default(models, sma
     other = copy_model(small_model_info, models, "ensemble-other", created="2000-01-01T00:00:00")
     at = AppTest.from_file(APP, default_timeout=120).run()
     at.sidebar.selectbox[0].select(str(other.path)).run()
-    store.delete(other)
+    registry.delete(other)
     at.run()
     assert not at.exception, at.exception
     assert at.sidebar.selectbox[0].value == _shared.DEFAULT
@@ -302,5 +302,5 @@ def test_the_first_run_model_becomes_the_default(small_model_info, tmp_path, mon
     monkeypatch.setattr(training, "train_model", WeakTraining(small_model_info, 0.5))
     at = AppTest.from_file(APP, default_timeout=120).run()
     assert not at.exception, at.exception
-    pointer = json.loads((tmp_path / "empty" / store.DEFAULT_FILE).read_text())
+    pointer = json.loads((tmp_path / "empty" / registry.DEFAULT_FILE).read_text())
     assert pointer == {"file": "ensemble-trained-1.joblib"}

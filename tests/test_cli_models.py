@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from digitcore import store, training
+from digitcore import registry, store, training
 from digitcore.__main__ import main
 
 
@@ -34,7 +34,7 @@ def two_models(small_model_info, tmp_path):
     weak = copy_model(
         small_model_info, folder, "ensemble-weak", created="2026-01-02", **scored(default, 0.3)
     )
-    store.set_default(default)
+    registry.set_default(default)
     return folder, default, weak
 
 
@@ -55,7 +55,7 @@ def test_set_default_makes_a_model_everyones_and_shows_both_scores(two_models, c
         "digits (mnist-test)"
     )
     assert said[1].startswith("the default before, ensemble-default: ensemble ")
-    assert store.default_model(folder).path == weak.path
+    assert registry.default_model(folder).path == weak.path
 
 
 def test_delete_refuses_the_default_in_one_line_and_deletes_another(two_models, capsys):
@@ -96,8 +96,8 @@ def test_train_says_whether_the_new_model_became_the_default(
     both = f"ensemble {score:.2%} vs {old:.2%} for ensemble-default on the same 10,000 unseen"
     if promoted:
         assert last.startswith(f"now the default for everyone: {both}")
-        assert store.default_model(folder).name == "ensemble-new"
+        assert registry.default_model(folder).name == "ensemble-new"
     else:
         assert last.startswith(f"not made the default for everyone: {both}")
         assert last.endswith("; the default stays ensemble-default")
-        assert store.default_model(folder).name == "ensemble-default"
+        assert registry.default_model(folder).name == "ensemble-default"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from browser_strokes import render, sample_digits, scribbles
 
-from digitcore import novelty, store
+from digitcore import novelty, registry, store
 from digitcore.errors import DataError, ModelError
 from digitcore.recognize import recognize
 
@@ -20,7 +20,7 @@ SHIPPED = Path(__file__).resolve().parent.parent / "models"
 def calibration(mnist_test):
     """The shipped full-MNIST model (what people get, in every setup, offline too) calibrated
     anew on the MNIST test set, with what calibrate returned."""
-    model, _ = store.load(store.default_model(SHIPPED).path)
+    model, _ = store.load(registry.default_model(SHIPPED).path)
     return model, novelty.calibrate(model, mnist_test, seed=0)
 
 

@@ -1,7 +1,7 @@
 """Several app replicas, one truth: they share the models folder and the drawings database.
 
 A replica holds nothing it would have to be told about: every run of a page reads the models
-folder (:func:`digitcore.store.default_model`), so a model made the default by another process
+folder (:func:`digitcore.registry.default_model`), so a model made the default by another process
 is served at the next run, and a model still being written is never offered. Replicas opening
 one empty database at once all get it, migrated once.
 """
@@ -21,7 +21,7 @@ import test_app_models
 from streamlit.testing.v1 import AppTest
 from test_app_models import APP, copy_model
 
-from digitcore import drawings, schema, store
+from digitcore import drawings, registry, schema, store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,7 +81,7 @@ def test_a_model_still_being_written_is_never_offered(models, small_model_info, 
         text = store.metadata_path(half.path).read_text()
         (models / f".{name}.json.x1y2.tmp").write_text(text[: len(text) // 2])
     assert [m.name for m in store.list_models(models)] == [small_model_info.name]
-    assert store.default_model(models).name == small_model_info.name
+    assert registry.default_model(models).name == small_model_info.name
     at = draw_page()
     assert at.sidebar.selectbox[0].options[1:] == [small_model_info.summary]  # only the whole one
 
@@ -115,24 +115,24 @@ def test_two_replicas_promoting_at_once_leave_the_better_model_the_default(
     # Each promotion dwells on the default's score, so without a lock across promotions both
     # would compare themselves with the old default and the later (weaker) one would win.
     old = store.ModelInfo(models / small_model_info.path.name, small_model_info.metadata)
-    store.set_default(old)
+    registry.set_default(old)
     better, weaker = (
         copy_model(small_model_info, models, f"ensemble-{name}", **test_app_models.with_score(
             small_model_info, score), created=f"2999-01-0{day}T00:00:00+00:00")
         for name, score, day in [("better", 0.999, 1), ("weaker", 0.998, 2)]
     )  # fmt: skip
-    score = store.ensemble_score
+    score = registry.ensemble_score
 
     def slow_score(info):
         time.sleep(0.3)
         return score(info)
 
-    monkeypatch.setattr(store, "ensemble_score", slow_score)
-    first = threading.Thread(target=store.promote, args=(better,))
-    second = threading.Thread(target=store.promote, args=(weaker,))
+    monkeypatch.setattr(registry, "ensemble_score", slow_score)
+    first = threading.Thread(target=registry.promote, args=(better,))
+    second = threading.Thread(target=registry.promote, args=(weaker,))
     first.start()
     time.sleep(0.1)
     second.start()
     first.join()
     second.join()
-    assert store.default_model(models).name == "ensemble-better"
+    assert registry.default_model(models).name == "ensemble-better"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.dummy import DummyClassifier
 
-from digitcore import store
+from digitcore import registry, store
 from digitcore.errors import ModelError
 
 
@@ -63,9 +63,9 @@ def test_listing_offers_only_our_models_newest_first(saved, tmp_path):
 
 def test_models_folder_comes_from_the_environment(saved, tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path))
-    assert store.default_model().path == saved.path
+    assert registry.default_model().path == saved.path
     monkeypatch.setenv("DIGITCORE_MODELS", str(tmp_path / "empty"))
-    assert store.default_model() is None
+    assert registry.default_model() is None
 
 
 def test_summary_says_when_on_how_many_digits_and_how_good(saved):
@@ -92,7 +92,7 @@ def test_save_leaves_no_temporary_files(saved, tmp_path):
 def test_shipped_model_loads_with_the_pinned_libraries_and_reads_test_digits(mnist_test):
     from pathlib import Path
 
-    shipped = store.default_model(Path(__file__).resolve().parent.parent / "models")
+    shipped = registry.default_model(Path(__file__).resolve().parent.parent / "models")
     assert shipped is not None, "the repository ships a full-MNIST model in models/"
     model, meta = store.load(shipped.path)  # checks its SHA-256 and library versions
     assert meta["n_train"] == 60000 and meta["scores"]["ensemble"] > max(
@@ -119,27 +119,27 @@ def saved_model(folder, score, *, test_data=("mnist-test", 10_000), created=None
 
 
 def test_without_a_pointer_the_newest_model_is_the_default(tmp_path):
-    assert store.default_model(tmp_path) is None
+    assert registry.default_model(tmp_path) is None
     saved_model(tmp_path, 0.9, created="2026-01-01T00:00:00+00:00")
     newer = saved_model(tmp_path, 0.8, created="2026-01-02T00:00:00+00:00")
-    assert store.default_model(tmp_path).path == newer.path
+    assert registry.default_model(tmp_path).path == newer.path
 
 
 def test_the_pointer_names_the_default_and_a_stale_pointer_falls_back_to_the_newest(tmp_path):
     older = saved_model(tmp_path, 0.9, created="2026-01-01T00:00:00+00:00")
     newer = saved_model(tmp_path, 0.8, created="2026-01-02T00:00:00+00:00")
-    store.set_default(older)
-    assert store.default_model(tmp_path).path == older.path
-    (tmp_path / store.DEFAULT_FILE).write_text('{"file": "gone.joblib"}')
-    assert store.default_model(tmp_path).path == newer.path
-    (tmp_path / store.DEFAULT_FILE).write_text("not json")
-    assert store.default_model(tmp_path).path == newer.path
+    registry.set_default(older)
+    assert registry.default_model(tmp_path).path == older.path
+    (tmp_path / registry.DEFAULT_FILE).write_text('{"file": "gone.joblib"}')
+    assert registry.default_model(tmp_path).path == newer.path
+    (tmp_path / registry.DEFAULT_FILE).write_text("not json")
+    assert registry.default_model(tmp_path).path == newer.path
 
 
 def test_a_weaker_new_model_is_not_promoted_and_the_default_stays(tmp_path):
     default = saved_model(tmp_path, 0.987, created="2026-01-01T00:00:00+00:00")
     weaker = saved_model(tmp_path, 0.30, created="2026-01-02T00:00:00+00:00")
-    promotion = store.promote(weaker)
+    promotion = registry.promote(weaker)
     assert not promotion.promoted
     assert (promotion.new_score, promotion.default_score) == (0.30, 0.987)
     assert promotion.reason == (
@@ -147,20 +147,20 @@ def test_a_weaker_new_model_is_not_promoted_and_the_default_stays(tmp_path):
         f"10,000 unseen test digits (mnist-test); the default stays {default.name}"
     )
     # Though it is the newest, the pointer keeps the default where it was.
-    assert store.default_model(tmp_path).path == default.path
+    assert registry.default_model(tmp_path).path == default.path
 
 
 @pytest.mark.parametrize("score", [0.987, 0.991])
 def test_a_new_model_at_least_as_accurate_becomes_the_default(tmp_path, score):
     default = saved_model(tmp_path, 0.987, created="2026-01-01T00:00:00+00:00")
-    store.set_default(default)
+    registry.set_default(default)
     better = saved_model(tmp_path, score, created="2026-01-02T00:00:00+00:00")
-    promotion = store.promote(better)
+    promotion = registry.promote(better)
     assert promotion.promoted
     assert promotion.reason.startswith(
         f"now the default for everyone: ensemble {score:.2%} vs 98.70% for "
     )
-    assert store.default_model(tmp_path).path == better.path
+    assert registry.default_model(tmp_path).path == better.path
 
 
 @pytest.mark.parametrize(
@@ -169,24 +169,24 @@ def test_a_new_model_at_least_as_accurate_becomes_the_default(tmp_path, score):
 def test_scores_on_other_digits_are_not_compared(tmp_path, test_data):
     default = saved_model(tmp_path, 0.5, created="2026-01-01T00:00:00+00:00")
     other = saved_model(tmp_path, 0.99, test_data=test_data, created="2026-01-02T00:00:00+00:00")
-    promotion = store.promote(other)
+    promotion = registry.promote(other)
     assert not promotion.promoted
     assert "cannot be compared" in promotion.reason
-    assert store.default_model(tmp_path).path == default.path
+    assert registry.default_model(tmp_path).path == default.path
 
 
 def test_the_first_model_becomes_the_default(tmp_path):
     first = saved_model(tmp_path, 0.3)
-    promotion = store.promote(first)
+    promotion = registry.promote(first)
     assert promotion.promoted and promotion.default_score is None
-    assert json.loads((tmp_path / store.DEFAULT_FILE).read_text()) == {"file": first.path.name}
+    assert json.loads((tmp_path / registry.DEFAULT_FILE).read_text()) == {"file": first.path.name}
 
 
 def test_delete_removes_a_model_that_is_not_the_default(tmp_path):
     default = saved_model(tmp_path, 0.9, created="2026-01-01T00:00:00+00:00")
     other = saved_model(tmp_path, 0.8, created="2026-01-02T00:00:00+00:00")
-    store.set_default(default)
-    store.delete(other)
+    registry.set_default(default)
+    registry.delete(other)
     assert not other.path.exists() and not store.metadata_path(other.path).exists()
     assert [m.path for m in store.list_models(tmp_path)] == [default.path]
 
@@ -194,18 +194,18 @@ def test_delete_removes_a_model_that_is_not_the_default(tmp_path):
 def test_delete_refuses_the_only_model(tmp_path):
     only = saved_model(tmp_path, 0.9)
     with pytest.raises(ModelError, match="only saved model and cannot be deleted; train another"):
-        store.delete(only)
+        registry.delete(only)
     assert only.path.exists()
 
 
 def test_delete_refuses_the_default_until_another_is_chosen(tmp_path):
     default = saved_model(tmp_path, 0.9, created="2026-01-01T00:00:00+00:00")
     other = saved_model(tmp_path, 0.8, created="2026-01-02T00:00:00+00:00")
-    store.set_default(default)
+    registry.set_default(default)
     with pytest.raises(ModelError, match="default model for everyone .* another model the default"):
-        store.delete(default)
-    store.set_default(other)
-    store.delete(default)
+        registry.delete(default)
+    registry.set_default(other)
+    registry.delete(default)
     assert [m.path for m in store.list_models(tmp_path)] == [other.path]
 
 
@@ -213,4 +213,4 @@ def test_delete_refuses_the_newest_model_when_it_is_the_default_by_default(tmp_p
     saved_model(tmp_path, 0.9, created="2026-01-01T00:00:00+00:00")
     newest = saved_model(tmp_path, 0.8, created="2026-01-02T00:00:00+00:00")
     with pytest.raises(ModelError, match="default model for everyone"):
-        store.delete(newest)
+        registry.delete(newest)
