@@ -182,6 +182,31 @@ def sample_digits(count: int = 20) -> list[tuple[int, list[list[tuple[float, flo
     return out
 
 
+def touching_number(
+    digits: list[int], *, overlap: float = 0.12, height: float = 180.0, seed: int = 0
+) -> list[list[tuple[float, float]]]:
+    """A number written fast: each digit starts ``overlap`` of the height left of where the
+    previous one ends, so neighbours touch or overlap (on a canvas of height >= 240)."""
+    lines, left = [], 50.0
+    for i, d in enumerate(digits):
+        way = DIGITS[d][(seed + i) % 2]
+        placed = place(way, left=left, top=40, height=height, jitter=1.0, seed=seed * 10 + i)
+        lines += placed
+        left = max(x for s in placed for x, _ in s) - overlap * height
+    return lines
+
+
+def sample_numbers(count: int = 12) -> list[tuple[str, list[list[tuple[float, float]]]]]:
+    """``count`` 3-digit numbers with touching or overlapping digits, seeded."""
+    rng = random.Random(11)
+    out = []
+    for i in range(count):
+        digits = [rng.randrange(10) for _ in range(3)]
+        lines = touching_number(digits, overlap=(0.05, 0.1, 0.15)[i % 3], seed=i)
+        out.append(("".join(map(str, digits)), lines))
+    return out
+
+
 def render(
     strokes: list[list[tuple[float, float]]],
     size: tuple[int, int] = (680, 280),
