@@ -14,6 +14,7 @@ from typing import Any
 
 from digitcore import (
     cli_drawings,
+    cli_models,
     cli_search,
     data,
     download,
@@ -181,41 +182,6 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
-def _find_model(models: list[store.ModelInfo], name: str) -> store.ModelInfo:
-    """The saved model called ``name`` (file name, with or without ``.joblib``)."""
-    wanted = Path(name).name.removesuffix(".joblib")
-    for info in models:
-        if info.name == wanted:
-            return info
-    known = ", ".join(info.name for info in models) or "none"
-    raise CommandError(f"no saved model named {name!r}; saved models: {known}")
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    models = store.list_models(args.folder)
-    if args.set_default:
-        info = _find_model(models, args.set_default)
-        before = registry.default_model(args.folder)
-        registry.set_default(info)
-        print(f"{info.name} is now the default for everyone: {registry.score_words(info)}")
-        if before is not None and before.path != info.path:
-            print(f"the default before, {before.name}: {registry.score_words(before)}")
-        return 0
-    if args.delete:
-        info = _find_model(models, args.delete)
-        registry.delete(info)
-        print(f"deleted {info.name}")
-        return 0
-    if not models:
-        print(f"no saved models in {args.folder or settings.models_dir()}")
-        return 0
-    default = registry.default_model(args.folder)
-    for info in models:
-        mark = "\tdefault for everyone" if default and info.path == default.path else ""
-        print(f"{info.path}\t{info.summary}{mark}")
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m digitcore",
@@ -298,21 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     download.add_argument("--to", help="folder (default: the per-user cache)")
     download.set_defaults(run=cmd_download)
 
-    models = commands.add_parser(
-        "models", help="list saved models, newest first, and mark the default for everyone"
-    )
-    models.add_argument("--folder", help="models folder (default: $DIGITCORE_MODELS)")
-    change = models.add_mutually_exclusive_group()
-    change.add_argument(
-        "--set-default", metavar="NAME", help="make the model NAME the default for everyone"
-    )
-    change.add_argument(
-        "--delete",
-        metavar="NAME",
-        help="delete the model NAME (never the default nor the only model)",
-    )
-    models.set_defaults(run=cmd_models)
-
+    cli_models.register(commands)  # list, --set-default, --delete: digitcore/cli_models.py
     cli_search.register(commands, data_help=data_help, progress_bar=ProgressBar)
     cli_drawings.register(commands)  # count, add, export, import: digitcore/cli_drawings.py
     return parser
