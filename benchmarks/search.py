@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from sklearn.model_selection import GridSearchCV, ParameterGrid  # noqa: E402
 
-from digitcore import data, ensemble, search, settings  # noqa: E402
+from digitcore import data, ensemble, grids, search, settings  # noqa: E402
 
 
 def _scores(results: list[dict]) -> list[tuple]:
@@ -77,18 +77,18 @@ def main() -> None:
         "--separate", action="store_true", help="also run on a dask scheduler + 2 workers"
     )
     args = parser.parse_args()
-    grid = search.read_grid(args.grid) if args.grid else search.DEFAULT_GRID
+    grid = grids.read_grid(args.grid) if args.grid else grids.DEFAULT_GRID
     reference = settings.reference_data_dir()
     folder = reference if reference.is_dir() else None
     digits = data.load_mnist("train", folder).subset(args.limit, seed=0)
-    n_fits = len(ParameterGrid(search.sklearn_grid(grid))) * args.cv
+    n_fits = len(ParameterGrid(grids.sklearn_grid(grid))) * args.cv
     print(f"{n_fits} fits: {args.cv}-fold CV over {json.dumps(grid)} on {len(digits):,} digits")
     print(f"  ({digits.describe()['source']}, stratified with seed 0); {os.cpu_count()} cores")
 
     start = time.perf_counter()
     joblib_search = GridSearchCV(
         ensemble.build_ensemble(n_jobs=1),
-        search.sklearn_grid(grid),
+        grids.sklearn_grid(grid),
         cv=search.folds(args.cv),
         n_jobs=-1,
         refit=False,

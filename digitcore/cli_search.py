@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from digitcore import data, settings
+from digitcore import data, grids, settings
 
 # dask and distributed are imported by the commands that use them (digitcore.search imports
 # them lazily), so the rest of the command line starts without them.
@@ -54,8 +54,8 @@ def ranked_table(results: list[dict[str, Any]]) -> str:
 def cmd_search(args: argparse.Namespace) -> int:
     from digitcore import search
 
-    grid = search.read_grid(args.grid) if args.grid else search.DEFAULT_GRID
-    search.sklearn_grid(grid)  # refuse a bad grid before loading data or starting a cluster
+    grid = grids.read_grid(args.grid) if args.grid else grids.DEFAULT_GRID
+    grids.sklearn_grid(grid)  # refuse a bad grid before loading data or starting a cluster
     search.folds(args.cv)
     data.check_limit(args.limit)
     scheduler = args.scheduler or settings.dask_scheduler()
@@ -128,9 +128,8 @@ def params_file(path: str | None) -> dict[str, dict[str, Any]]:
     """Hyperparameters by group from ``train --params FILE`` (none without a file)."""
     if not path:
         return {}
-    from digitcore import search
 
-    return search.params_from_flags(search.read_params(path))
+    return grids.params_from_flags(grids.read_params(path))
 
 
 @contextlib.contextmanager

@@ -25,107 +25,14 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-from digitcore import data, ensemble, files
+from digitcore import data, ensemble, files, grids
 from digitcore.errors import ClusterError, ParamError
-
-#: A grid over the members' and the shared front end's main parameters: 12 candidates.
-DEFAULT_GRID: dict[str, list[Any]] = {
-    "svc-C": [2.5, 5.0, 10.0],
-    "knn-n-neighbors": [3, 5],
-    "front-gamma-scale": [0.25, 0.5],
-}
 
 #: Seconds to wait for a scheduler to answer before saying it cannot be reached.
 CONNECT_TIMEOUT = 5
 
 #: progress(fraction 0-1, message for people)
 SearchProgress = Callable[[float, str], None]
-
-
-def flag_name(group: str, param: str) -> str:
-    """The ``train`` flag's name (without ``--``) of a hyperparameter, e.g. ``svc-C``."""
-    return f"{group}-{param.replace('_', '-')}"
-
-
-def _paths() -> dict[str, tuple[str, str, str]]:
-    """Each flag name: (group, hyperparameter, the ensemble's nested parameter name)."""
-    paths = {}
-    for group, defaults in ensemble.DEFAULT_PARAMS.items():
-        # The front end is one object shared by k-NN and the forest: set through k-NN, it is
-        # set for both (DigitEnsemble keeps the sharing through clone()).
-        prefix = "knn__features__discriminants" if group == "front" else f"{group}__clf"
-        for param in defaults:
-            paths[flag_name(group, param)] = (group, param, f"{prefix}__{param}")
-    return paths
-
-
-def params_from_flags(flags: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Hyperparameters by group (as :func:`digitcore.ensemble.merge_params` takes them) from a
-    dict keyed by ``train`` flag names, checked.
-
-    >>> params_from_flags({"svc-C": 2.5, "knn-n-neighbors": 5})
-    {'svc': {'C': 2.5}, 'knn': {'n_neighbors': 5}}
-
-    Raises
-    ------
-    digitcore.errors.ParamError
-        For an unknown name (the known ones are listed) or a value the ensemble refuses.
-    """
-    paths = _paths()
-    params: dict[str, dict[str, Any]] = {}
-    for name, value in flags.items():
-        if name not in paths:
-            raise ParamError(f"unknown parameter {name!r}; expected some of {sorted(paths)}")
-        group, param, _ = paths[name]
-        params.setdefault(group, {})[param] = value
-    ensemble.merge_params(params)
-    return params
-
-
-def sklearn_grid(grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """``grid`` (flag names to lists of values) as ``GridSearchCV``'s ``param_grid``, checked.
-
-    Raises
-    ------
-    digitcore.errors.ParamError
-        For an unknown name, a value that is not a non-empty list, or a value refused.
-    """
-    if not isinstance(grid, dict) or not grid:
-        raise ParamError(f"expected a grid: a non-empty JSON object, got {grid!r}")
-    paths = _paths()
-    converted = {}
-    for name, values in grid.items():
-        if not isinstance(values, list) or not values:
-            raise ParamError(f"expected a non-empty list of values for {name!r}, got {values!r}")
-        for value in values:
-            params_from_flags({name: value})
-        converted[paths[name][2]] = list(values)
-    return converted
-
-
-def read_grid(path: str | Path) -> dict[str, list[Any]]:
-    """A grid from a JSON file such as ``{"svc-C": [1, 5], "knn-n-neighbors": [3, 5]}``."""
-    try:
-        grid = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as exc:
-        raise ParamError(f"expected JSON in {path}, got a syntax error: {exc}") from None
-    sklearn_grid(grid)
-    return grid
-
-
-def read_params(path: str | Path) -> dict[str, Any]:
-    """Flag-named parameters from a JSON file: the ``best_params.json`` a search writes, or
-    its whole results (``{"best_params": {...}, ...}``)."""
-    try:
-        found = json.loads(Path(path).read_text())
-    except json.JSONDecodeError as exc:
-        raise ParamError(f"expected JSON in {path}, got a syntax error: {exc}") from None
-    if isinstance(found, dict) and isinstance(found.get("best_params"), dict):
-        found = found["best_params"]
-    if not isinstance(found, dict):
-        raise ParamError(f"expected a JSON object of parameters in {path}, got {found!r}")
-    params_from_flags(found)
-    return found
 
 
 @contextlib.contextmanager
@@ -229,7 +136,7 @@ class SearchResult:
 def ranked_results(cv_results: dict[str, Any]) -> list[dict[str, Any]]:
     """``GridSearchCV.cv_results_`` as flag-named rows, best mean score first (ties: grid
     order, as ``rank_test_score`` has them)."""
-    names = {path: flag for flag, (_, _, path) in _paths().items()}
+    names = {path: flag for flag, (_, _, path) in grids.paths().items()}
     order = np.lexsort((np.arange(len(cv_results["params"])), cv_results["rank_test_score"]))
     return [
         {
@@ -270,7 +177,7 @@ def run_search(
     train_set : Dataset
         The digits to search on (e.g. a stratified :meth:`~digitcore.data.Dataset.subset`).
     grid : dict, optional
-        Flag names to lists of values; :data:`DEFAULT_GRID` by default.
+        Flag names to lists of values; :data:`digitcore.grids.DEFAULT_GRID` by default.
     cv : int
         Folds (:func:`folds`): the same folds for every candidate.
     client : distributed.Client
@@ -286,7 +193,7 @@ def run_search(
     """
     import time
 
-    param_grid = sklearn_grid(grid or DEFAULT_GRID)
+    param_grid = grids.sklearn_grid(grid or grids.DEFAULT_GRID)
     splitter = folds(cv, random_state=random_state)
     X, y = np.asarray(train_set.images), np.asarray(train_set.labels)
     # Fits run side by side on the workers, so each fits its members one after the other.

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from digitcore import data, search, settings
+from digitcore import data, grids, search, settings
 from pages import _shared
 
 #: Digits a search may use: on this machine only a few (it shares two cores with the app).
@@ -41,7 +41,7 @@ def _search_form(scheduler: str | None, available: int) -> tuple[dict, int, int]
     with st.form("search"):
         grid_text = st.text_area(
             "Values to try",
-            value=json.dumps(search.DEFAULT_GRID),
+            value=json.dumps(grids.DEFAULT_GRID),
             help="A JSON object: each key a hyperparameter named as the `train` command's "
             "flags (`svc-C`, `knn-n-neighbors`, `front-gamma-scale`, ...), each value a list "
             "of values to try. Every combination is tried.",
@@ -59,7 +59,7 @@ def _search_form(scheduler: str | None, available: int) -> tuple[dict, int, int]
         return None
     try:
         grid = json.loads(grid_text)
-        search.sklearn_grid(grid)
+        grids.sklearn_grid(grid)
     except ValueError as exc:  # bad JSON, or a ParamError naming what was expected
         st.error(_shared.explain("Reading the values to try", exc))
         return None
@@ -123,7 +123,7 @@ def search_section(available: int) -> None:
     if go:
         run = _shared.run_training(
             f"Training the best on {size:,} digits...",
-            params=search.params_from_flags(best),
+            params=grids.params_from_flags(best),
             limit=None if size >= available else size,
         )
         st.session_state.model_path = str(run.info.path)  # this visitor's model from now on

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
 
-from digitcore import ensemble, search, settings
+from digitcore import ensemble, grids, search, settings
 from digitcore.__main__ import main
 from digitcore.errors import ClusterError, ParamError
 
@@ -35,7 +35,7 @@ def digits(mnist_train):
 def sequential(digits):
     """A plain GridSearchCV, one fit after another in this process, on the same grid and folds."""
     reference = GridSearchCV(
-        ensemble.build_ensemble(n_jobs=1), search.sklearn_grid(GRID), cv=search.folds(CV)
+        ensemble.build_ensemble(n_jobs=1), grids.sklearn_grid(GRID), cv=search.folds(CV)
     )
     return search.ranked_results(reference.fit(digits.images, digits.labels).cv_results_)
 
@@ -63,20 +63,20 @@ def test_search_on_a_local_cluster_ranks_and_scores_as_a_sequential_grid_search(
 
 
 def test_grid_keys_are_train_flag_names_and_unknown_ones_are_listed():
-    assert search.sklearn_grid({"svc-C": [1, 5], "front-gamma-scale": [0.5]}) == {
+    assert grids.sklearn_grid({"svc-C": [1, 5], "front-gamma-scale": [0.5]}) == {
         "svc__clf__C": [1, 5],
         "knn__features__discriminants__gamma_scale": [0.5],
     }
     with pytest.raises(ParamError, match=r"unknown parameter 'svc_C'.*knn-n-neighbors"):
-        search.sklearn_grid({"svc_C": [1]})
+        grids.sklearn_grid({"svc_C": [1]})
     with pytest.raises(ParamError, match="non-empty list of values for 'svc-C', got 5"):
-        search.sklearn_grid({"svc-C": 5})
+        grids.sklearn_grid({"svc-C": 5})
     with pytest.raises(ParamError, match="k-nearest neighbours: .*n_neighbors"):
-        search.sklearn_grid({"knn-n-neighbors": [3, 0]})
+        grids.sklearn_grid({"knn-n-neighbors": [3, 0]})
 
 
 def test_the_default_grid_covers_members_and_the_front_end_and_is_valid():
-    grid = search.sklearn_grid(search.DEFAULT_GRID)
+    grid = grids.sklearn_grid(grids.DEFAULT_GRID)
     assert {key.split("__")[0] for key in grid} >= {"svc", "knn"}
     assert any("discriminants" in key for key in grid)  # the shared front end's own
     assert np.prod([len(v) for v in grid.values()]) >= 8
@@ -294,7 +294,7 @@ def test_the_train_page_searches_shows_the_ranked_table_and_trains_the_best(
     at.switch_page("pages/train.py").run()
     assert not at.exception, at.exception
     area = next(t for t in at.text_area if t.label == "Values to try")
-    assert json.loads(area.value) == search.DEFAULT_GRID
+    assert json.loads(area.value) == grids.DEFAULT_GRID
     area.set_value(json.dumps(GRID))
     next(s for s in at.select_slider if s.key == "search-size").set_value(500)
     next(b for b in at.button if b.label == "Search").click().run()
@@ -305,4 +305,4 @@ def test_the_train_page_searches_shows_the_ranked_table_and_trains_the_best(
     assert table.iloc[0]["mean score"] == found["best_score"]
     assert set(found["best_params"]) == set(GRID)
     next(b for b in at.button if b.label == "Train the best").click().run()
-    assert asked["params"] == search.params_from_flags(found["best_params"])
+    assert asked["params"] == grids.params_from_flags(found["best_params"])
