@@ -284,6 +284,8 @@ def test_a_number_with_touching_digits_is_read_exactly_and_built_digit_by_digit(
     results = []
     for number, lines in sample_numbers(int(os.environ.get("DIGITCORE_E2E_NUMBERS", "0"))):
         clear(page)
+        page.wait_for_timeout(300)  # after Undo the page may remount the canvas once more
+        wait_for_empty_canvas(page, "Clear")
         mouse_up = draw(page, lines)
         start = time.monotonic()
         read, _ = identify(page, mouse_up)
