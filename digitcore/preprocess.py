@@ -195,11 +195,10 @@ def cut(crop: NDArray, origin: tuple[int, int], *, score: Scorer | None = None) 
         if not mask.any():
             continue
         rows, cols = ink_box(mask)
-        box = (
-            origin[0] + cols.start,
-            origin[1] + rows.start,
-            origin[0] + cols.stop,
-            origin[1] + rows.stop,
+        # Plain ints: the box goes to JSON (predict --json) and numpy's ints do not.
+        x0, y0 = origin
+        box = tuple(
+            int(v) for v in (x0 + cols.start, y0 + rows.start, x0 + cols.stop, y0 + rows.stop)
         )
         digits.append(Digit(to_mnist(part), box))
     return digits

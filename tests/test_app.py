@@ -23,7 +23,7 @@ from PIL import Image
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from digitcore import data, settings, store, training
+from digitcore import data, ensemble, settings, store, training
 from digitcore.errors import DataError
 from digitcore.recognize import DigitReading, Reading
 from pages import _render, _shared
@@ -554,7 +554,7 @@ def test_train_page_trains_through_the_shared_training_run(models, small_model_i
     assert not at.exception, at.exception
     assert fake.calls == [{"params": ANY, "limit": 1_000, "progress": ANY}]
     assert isinstance(fake.calls[0]["progress"], _shared.ProgressLog)
-    assert set(fake.calls[0]["params"]) == {"svc", "knn", "rf"}
+    assert set(fake.calls[0]["params"]) == set(ensemble.DEFAULT_PARAMS)  # every group of the form
     assert "Saved **ensemble-fake-1**" in at.success[0].value
     assert at.text[0].value == "\n".join(FakeTraining.LINES)  # the run's progress, kept as its log
 
