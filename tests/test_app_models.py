@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest, app_test
+import test_app
+from streamlit.testing.v1 import AppTest
 
 from digitcore import data, ensemble, registry, settings, store, training
 from pages import _shared
@@ -21,18 +21,8 @@ from pages import _shared
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
-class RoutedPagesManager(PagesManager):
-    """A PagesManager that never takes ``pages/`` for an old-style multipage folder."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
-@pytest.fixture(autouse=True)
-def routed_by_app_py(monkeypatch):
-    """Run every page through app.py's ``st.navigation``, as a running server does."""
-    monkeypatch.setattr(app_test, "PagesManager", RoutedPagesManager)
+# Every page runs through app.py's st.navigation, as on a server (see tests/test_app.py).
+routed_by_app_py = test_app.routed_by_app_py
 
 
 @pytest.fixture(autouse=True)
