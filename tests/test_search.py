@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
 
-from digitcore import ensemble, grids, search, settings
+from digitcore import data, ensemble, grids, search, settings
 from digitcore.__main__ import main
 from digitcore.errors import ClusterError, ParamError
 
@@ -27,8 +27,10 @@ CV, N_DIGITS = 2, 240
 
 
 @pytest.fixture(scope="module")
-def digits(mnist_train):
-    return mnist_train.subset(N_DIGITS, seed=0)
+def digits(mnist_dir):
+    """The digits ``search --data DIR --limit N`` takes: a stratified subset, seed 0, of the
+    training files as stored (offline the sample is stored sorted, unlike ``mnist_train``)."""
+    return data.read_split(mnist_dir, "train").subset(N_DIGITS, seed=0)
 
 
 @pytest.fixture(scope="module")
