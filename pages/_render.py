@@ -32,11 +32,12 @@ GALLERY = 24
 
 
 def label(name: str) -> str:
-    """The display name of a member (``"knn"`` -> ``"k-nearest neighbours"``) or the ensemble.
+    """The display name of a member (``"knn"`` -> ``"k-nearest neighbours"``), of a group of
+    hyperparameters (``"front"``: the shared front end) or the ensemble.
 
     A name the recipe does not know (a model saved by another version) is shown as it is.
     """
-    return ensemble.MEMBERS.get(name, name)
+    return ensemble.GROUPS.get(name, name)
 
 
 def count(value: Any) -> str:
