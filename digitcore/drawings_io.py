@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, UnidentifiedImageError
 
-from digitcore import data
+from digitcore import idx
 from digitcore.drawing_rows import image_rows
 from digitcore.drawings import DrawingStore
 from digitcore.errors import DataError, ImageError, LabelError
@@ -31,13 +31,6 @@ PNG_DIR = "png"
 _LABELLED = re.compile(r"^([0-9])(?:[^0-9].*)?$")
 
 
-def idx_bytes(array: NDArray[np.uint8], magic: int) -> bytes:
-    """An uint8 array as an IDX file: magic, each dimension (big-endian int32), then the bytes."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    return header + array.tobytes()
-
-
 def export(store: DrawingStore, folder: str | Path) -> int:
     """Write every saved digit to ``folder`` as an IDX pair and as PNGs; return how many.
 
@@ -46,11 +39,8 @@ def export(store: DrawingStore, folder: str | Path) -> int:
     folder = Path(folder)
     drawn = store.dataset()
     folder.mkdir(parents=True, exist_ok=True)
-    for name, array, magic in (
-        (IMAGES, drawn.images, data.IMAGE_MAGIC),
-        (LABELS, drawn.labels, data.LABEL_MAGIC),
-    ):
-        write_atomic(folder / name, lambda tmp, a=array, m=magic: tmp.write_bytes(idx_bytes(a, m)))
+    idx.write_idx(folder / IMAGES, drawn.images, compress=False)
+    idx.write_idx(folder / LABELS, drawn.labels, compress=False)
     for image, label, digest in zip(drawn.images, drawn.labels, drawn.hashes, strict=True):
         target = folder / PNG_DIR / str(label)
         target.mkdir(parents=True, exist_ok=True)
@@ -103,7 +93,7 @@ def read_folder(folder: str | Path) -> tuple[NDArray[np.uint8], NDArray[np.uint8
     if not folder.is_dir():
         raise DataError(f"{folder}: folder not found")
     if (folder / IMAGES).is_file() or (folder / LABELS).is_file():
-        images, labels = data.read_idx(folder / IMAGES), data.read_idx(folder / LABELS)
+        images, labels = idx.read_idx(folder / IMAGES), idx.read_idx(folder / LABELS)
         if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise DataError(
                 f"{folder}: expected {IMAGES} (images) and {LABELS} (labels) of the same length; "
