@@ -137,8 +137,8 @@ def predict_job(recipe: str, data: str, limit: int | None, path: str) -> dict[st
 
     from digitcore.data import load_mnist
     from digitcore.evaluation import check_unseen, member_predictions
-    from digitcore.preprocess import segment
     from digitcore.recognize import recognize
+    from digitcore.segmentation import segment
 
     base_mb = _rss_mb()
     model = joblib.load(path)

@@ -37,7 +37,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from digitcore import images, preprocess, settings, synthetic
+from digitcore import images, segmentation, settings, synthetic
 from digitcore.data import load_mnist
 from digitcore.evaluation import check_unseen
 from digitcore.recognize import read_digits, recognize
@@ -66,7 +66,7 @@ def read_valleys(model, canvases: np.ndarray) -> list[str]:
     valleys only (the same pixel path, no scorer)."""
     texts = []
     for c in canvases:
-        found = preprocess.segment(images.canvas_to_gray(c))
+        found = segmentation.segment(images.canvas_to_gray(c))
         batch = np.stack([d.image for d in found]) if found else np.zeros((0, 28, 28), np.uint8)
         texts.append("".join(str(a["digit"]) for a in read_digits(model, batch)) if found else "")
     return texts

@@ -5,7 +5,7 @@ two *by writer* (a train half added to MNIST, a check half never trained on):
 
 * ``optdigits``: scikit-learn's ``load_digits`` — 1,797 digits written by people outside MNIST
   (the UCI optdigits test set), 8x8 counts of ink 0-16. Each is scaled up smoothly to a 96x96
-  ink map and read through digitcore's own reading path (:func:`digitcore.preprocess.segment`),
+  ink map and read through digitcore's own reading path (:func:`digitcore.segmentation.segment`),
   as a scan would be. The file has no writer ids; the digits come in writer blocks, so the
   first half and the second half are (mostly) different writers.
 * ``pen``: digits drawn from pen strokes (``tests/browser_strokes.py``): each simulated writer
@@ -30,12 +30,12 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from digitcore import images, preprocess  # noqa: E402
+from digitcore import images, segmentation  # noqa: E402
 from tests import browser_strokes  # noqa: E402
 
 
 def _one_digit(gray: NDArray[np.uint8]) -> NDArray[np.uint8] | None:
-    found = preprocess.segment(gray)
+    found = segmentation.segment(gray)
     return found[0].image if len(found) == 1 else None
 
 

@@ -1,4 +1,4 @@
-"""Ink maps to MNIST-form digits: find the digits in a drawing and make each look like MNIST.
+"""Ink to MNIST form: make one digit look like an MNIST digit.
 
 MNIST (LeCun et al.) was made from binary NIST digits: each was size-normalised to fit a 20x20
 box keeping its aspect ratio, anti-aliased to grey levels, and placed in a 28x28 field with its
@@ -8,32 +8,13 @@ pens, so the digit is binarised at a working size (:data:`WORK` pixels on its lo
 thinned to its one-pixel skeleton and redrawn with a round, anti-aliased brush of
 :data:`STROKE` times the box size (MNIST's median stroke is ~2.6 px in its 20 px box).
 
-:func:`segment` splits a drawing into digits, left to right:
-
-1. Ink is what is at least :data:`INK` (of 255). Connected components (8-neighbour) are found.
-2. **Specks and dots**: a component whose longer side is under :data:`SPECK` of the image height
-   is noise; so is a blob: under :data:`DOT_SIZE` of the height and filling at least
-   :data:`DOT_FILL` of its longer side squared (a brush click, two run together).
-3. **Merge**: components whose x-extents overlap by at least :data:`OVERLAP` of the narrower one
-   are parts of one digit (the top bar of a 5, a 4 drawn in two strokes); a stroke tucked under
-   or over another digit therefore joins it.
-4. **Blank rule**: a merged group is a digit only if it, and its longest component, are at
-   least :data:`MIN_HEIGHT` of the image height, and at least :data:`RELATIVE` of the tallest
-   digit's height (a "1" at 40% of the canvas is; a stray dot is not).
-   A group that fails this (a 5's bar drawn past the body, a broken-off
-   tail) joins the nearest digit if the x-gap is at most :data:`ATTACH` of that digit's height.
-5. **Split** (:mod:`digitcore.segmentation`): a group may hold touching digits. Given the
-   models' score, it is split where the models read the pieces best (segmentation by
-   recognition); without one, at ink valleys when wider than :data:`SPLIT_ASPECT` times its
-   height.
-
-A drawing with ink but no digit-sized group (a dot, a line, a tiny digit) is not blank:
-:func:`has_ink` tells the two apart, so the reader can say "too small to read".
+Cutting touching digits apart scores many candidate pieces of one group of ink: for them,
+:func:`restroke_group` normalises the whole group's strokes once, at a small working height,
+and :func:`piece_form` brings each piece of that copy to MNIST form without thinning it again.
+Finding the digits in a drawing is :mod:`digitcore.segmentation`.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,41 +22,11 @@ from PIL import Image
 from scipy import ndimage as ndi
 from skimage.morphology import skeletonize
 
-from digitcore import segmentation
-from digitcore.errors import ImageError
-from digitcore.segmentation import Scorer
-
 INK = 96  #: ink threshold, of 255
 WORK = 60  #: working size (longer side, px) for stroke normalisation
 STROKE = 0.13  #: redrawn stroke width as a fraction of the digit's longer side
 KEEP = (0.6, 1.7)  #: strokes within these factors of STROKE are kept as drawn
-SPECK = 0.06  #: components smaller than this fraction of image height are noise
-#: a component under DOT_SIZE of the height whose ink fills DOT_FILL of its longer side squared
-#: is a dot (or dots run together), not a stroke
-DOT_SIZE, DOT_FILL = 0.25, 0.35
-OVERLAP = 0.3  #: x-overlap (fraction of the narrower) that makes two components one digit
-MIN_HEIGHT = 0.15  #: a digit is at least this fraction of the image height
-RELATIVE = 0.5  #: ...and at least this fraction of the tallest digit's height
-ATTACH = 0.25  #: a too-short piece joins a digit at most this x-gap (of its height) away
-SPLIT_ASPECT = 1.25  #: groups wider than this times their height may hold touching digits
-
-_EIGHT = np.ones((3, 3), bool)
-
-
-@dataclass(frozen=True)
-class Digit:
-    """One digit found in a drawing.
-
-    Attributes
-    ----------
-    image : ndarray of shape (28, 28), dtype uint8
-        MNIST form, ink 255 on background 0.
-    box : tuple of int
-        ``(x0, y0, x1, y1)`` of the digit in the input image (x1, y1 exclusive).
-    """
-
-    image: NDArray[np.uint8]
-    box: tuple[int, int, int, int]
+PIECE_HEIGHT = 40  #: a digit's height (px) in the copy of touching digits that is cut up
 
 
 def to_mnist(gray_crop: NDArray, normalize_stroke: bool = True) -> NDArray[np.uint8]:
@@ -104,117 +55,8 @@ def to_mnist(gray_crop: NDArray, normalize_stroke: bool = True) -> NDArray[np.ui
     if normalize_stroke:
         g = _restroke(g)
         g = g[ink_box(g > 0.05)]
-    h, w = g.shape
-    scale = 20.0 / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
     # Anti-aliasing: the area-average (box filter) of the binary digit, as for MNIST.
-    resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-    small = np.asarray(Image.fromarray(g).resize(size, resample))
-    return _place_by_mass(small)
-
-
-def segment(gray: NDArray, *, score: Scorer | None = None) -> list[Digit]:
-    """Find the digits in an ink map, left to right.
-
-    Parameters
-    ----------
-    gray : ndarray of shape (H, W), dtype uint8, ink high on background 0
-        From :func:`digitcore.images.canvas_to_gray` or :func:`digitcore.images.read_image`.
-    score : callable, optional
-        The models' score of pieces in MNIST form (:func:`digitcore.recognize.piece_scores`):
-        with it, touching digits are split by recognition
-        (:func:`digitcore.segmentation.split`); without it, at ink valleys.
-
-    Returns
-    -------
-    list of Digit
-        Left to right; ``[]`` means no digit (blank, specks, stray dots). Rules in the module
-        docstring.
-    """
-    gray = np.asarray(gray)
-    if gray.ndim != 2:
-        raise ImageError(f"expected a 2-D ink map of shape (H, W); got shape {gray.shape}")
-    height = gray.shape[0]
-    labels, _ = ndi.label(gray >= INK, structure=_EIGHT)
-    boxes = []  # [x0, x1, y0, y1, [labels], longest side of a component]
-    for i, sl in enumerate(ndi.find_objects(labels), start=1):
-        if sl is None:
-            continue
-        y, x = sl
-        longest = max(y.stop - y.start, x.stop - x.start)
-        if longest < SPECK * height:
-            continue
-        # A dot (or a few run together) is a blob: small, and filling its bounding square.
-        if longest < DOT_SIZE * height and (labels[sl] == i).sum() >= DOT_FILL * longest**2:
-            continue
-        boxes.append([x.start, x.stop, y.start, y.stop, [i], longest])
-    groups = _merge_by_x_overlap(boxes)
-    found, pieces = [], []
-    for g in groups:
-        x0, x1, y0, y1, ids, longest = g
-        # Stacked dots can make a tall group: one stroke of the digit must be long itself.
-        tall = y1 - y0 >= MIN_HEIGHT * height and longest >= MIN_HEIGHT * height
-        (found if tall else pieces).append(g)
-    # In a number, a group under half the tallest digit's height is a piece of a digit too.
-    tallest = max((g[3] - g[2] for g in found), default=0)
-    pieces += [g for g in found if g[3] - g[2] < RELATIVE * tallest]
-    found = [g for g in found if g[3] - g[2] >= RELATIVE * tallest]
-    for x0, x1, y0, y1, ids, _ in pieces if found else []:  # a 5's bar, a broken-off tail
-        gaps = [max(g[0] - x1, x0 - g[1]) for g in found]
-        g = found[int(np.argmin(gaps))]
-        if min(gaps) <= ATTACH * (g[3] - g[2]):
-            g[:5] = [min(g[0], x0), max(g[1], x1), min(g[2], y0), max(g[3], y1), g[4] + ids]
-    digits = []
-    for x0, x1, y0, y1, ids, _ in found:
-        crop = np.where(np.isin(labels[y0:y1, x0:x1], ids), gray[y0:y1, x0:x1], 0)
-        digits += cut(crop, (x0, y0), score=score)
-    return digits
-
-
-def cut(crop: NDArray, origin: tuple[int, int], *, score: Scorer | None = None) -> list[Digit]:
-    """The digits in one group's ink, left to right, each in MNIST form.
-
-    Parameters
-    ----------
-    crop : ndarray of shape (h, w), ink high on background 0
-        One group of ink (a digit, or digits that touch), other ink blanked.
-    origin : (int, int)
-        ``(x, y)`` of the crop's top-left pixel in the drawing, for the digits' boxes.
-    score : callable, optional
-        With it, touching digits are split by recognition (:func:`digitcore.segmentation.split`);
-        without it, at ink valleys (:func:`digitcore.segmentation.valley_split`).
-    """
-    crop = np.asarray(crop)
-    if score is not None:
-        parts = segmentation.split(crop, score, to_mnist=to_mnist)
-    else:
-        parts = segmentation.valley_split(crop, split_aspect=SPLIT_ASPECT)
-    digits = []
-    for part in parts:
-        mask = part >= INK
-        if not mask.any():
-            continue
-        rows, cols = ink_box(mask)
-        # Plain ints: the box goes to JSON (predict --json) and numpy's ints do not.
-        x0, y0 = origin
-        box = tuple(
-            int(v) for v in (x0 + cols.start, y0 + rows.start, x0 + cols.stop, y0 + rows.stop)
-        )
-        digits.append(Digit(to_mnist(part), box))
-    return digits
-
-
-def has_ink(gray: NDArray) -> bool:
-    """Whether an ink map holds any ink at all (at least :data:`INK`).
-
-    With :func:`segment` finding no digit, it tells a blank drawing from one whose ink is too
-    small to read (a dot, a short line, a tiny digit): people should hear which it is.
-
-    Parameters
-    ----------
-    gray : ndarray of shape (H, W), dtype uint8, ink high on background 0
-    """
-    return bool((np.asarray(gray) >= INK).any())
+    return _place_by_mass(_resize(g, 20.0 / max(g.shape)))
 
 
 def ink_box(mask: NDArray[np.bool_]) -> tuple[slice, slice]:
@@ -228,10 +70,20 @@ def _restroke(g: NDArray[np.float32]) -> NDArray[np.float32]:
     """Skeletonise at the working size and redraw with a round anti-aliased brush."""
     h, w = g.shape
     scale = WORK / max(h, w)
+    return _redraw(_resize(g, scale), STROKE * WORK / 2)
+
+
+def _resize(g: NDArray[np.float32], scale: float) -> NDArray[np.float32]:
+    """Scale an ink map by ``scale``: area-average down (as MNIST's anti-aliasing), bilinear up."""
+    h, w = g.shape
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     resample = Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
-    work = np.asarray(Image.fromarray(g).resize(size, resample))
-    radius = STROKE * WORK / 2
+    return np.asarray(Image.fromarray(g).resize(size, resample))
+
+
+def _redraw(work: NDArray[np.float32], radius: float) -> NDArray[np.float32]:
+    """The ink's skeleton painted with a brush of ``radius``, padded by the brush; kept as drawn
+    when its strokes are already within :data:`KEEP` of that width."""
     pad = int(np.ceil(radius)) + 2
     # A low threshold keeps hairlines that the area-average made faint.
     ink = np.pad(work >= 0.3, pad)
@@ -242,6 +94,42 @@ def _restroke(g: NDArray[np.float32]) -> NDArray[np.float32]:
     if KEEP[0] * 2 * radius <= width <= KEEP[1] * 2 * radius:
         return np.pad(work, pad)  # already MNIST-like: keep the writer's own stroke shape
     return paint(skel, radius)
+
+
+def restroke_group(gray: NDArray, height: int) -> tuple[NDArray[np.float32], float]:
+    """A group of touching digits scaled so a digit is :data:`PIECE_HEIGHT` px tall, its strokes
+    redrawn as :func:`to_mnist` redraws one digit's: its pieces then need no thinning of their own.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (h, w), ink high on background 0 (uint8 0-255)
+        The group, cropped to its ink.
+    height : int
+        The digits' height in ``gray``, in pixels.
+
+    Returns
+    -------
+    work : ndarray of shape (about h * scale, w * scale), float32 coverage 0-1
+        Cropped as ``gray`` (the brush's padding removed), so a column maps back by ``scale``.
+    scale : float
+        Pixels of ``work`` per pixel of ``gray``.
+    """
+    g = np.asarray(gray, np.float32) / 255.0
+    scale = PIECE_HEIGHT / max(1, height)
+    work = _resize(g, scale)
+    pad = int(np.ceil(STROKE * PIECE_HEIGHT / 2)) + 2
+    redrawn = _redraw(work, STROKE * PIECE_HEIGHT / 2)
+    return redrawn[pad : pad + work.shape[0], pad : pad + work.shape[1]], scale
+
+
+def piece_form(work_piece: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """MNIST form of a piece of :func:`restroke_group`'s copy: as :func:`to_mnist` without
+    redrawing the strokes (done once for the group). All zeros if there is no ink."""
+    mask = work_piece >= INK / 255
+    if not mask.any():
+        return np.zeros((28, 28), np.uint8)
+    g = work_piece[ink_box(mask)]
+    return _place_by_mass(_resize(g, 20.0 / max(g.shape)))
 
 
 def paint(skeleton: NDArray[np.bool_], radius: float) -> NDArray[np.float32]:
@@ -272,24 +160,3 @@ def _place_by_mass(small: NDArray[np.float32]) -> NDArray[np.uint8]:
     out = np.zeros((28, 28), np.float32)
     out[top : top + h, left : left + w] = small
     return np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
-
-
-def _merge_by_x_overlap(boxes: list[list]) -> list[list]:
-    """Sweep left to right, merging components whose x-extents overlap enough."""
-    groups: list[list] = []
-    for x0, x1, y0, y1, ids, longest in sorted(boxes, key=lambda b: b[0]):
-        if groups:
-            g = groups[-1]
-            overlap = min(g[1], x1) - max(g[0], x0)
-            if overlap > 0 and overlap >= OVERLAP * min(g[1] - g[0], x1 - x0):
-                g[:] = [
-                    g[0],
-                    max(g[1], x1),
-                    min(g[2], y0),
-                    max(g[3], y1),
-                    g[4] + ids,
-                    max(g[5], longest),
-                ]
-                continue
-        groups.append([x0, x1, y0, y1, list(ids), longest])
-    return groups

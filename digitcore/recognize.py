@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from digitcore import ensemble, images, novelty, preprocess, segmentation, strokes
+from digitcore import cuts, ensemble, images, novelty, segmentation, strokes
 
 
 @dataclass(frozen=True)
@@ -162,11 +162,11 @@ def _candidates(votes: NDArray[np.integer], weights: NDArray, answer: int) -> li
 #: A piece's score: PIECE_OFFSET, minus DISTANCE times its k-NN distance in units of the
 #: model's "not sure" distance (:mod:`digitcore.novelty`, measured on unseen digits), plus the
 #: log of the forest's confidence. Tuned on the shipped model: 98% of redrawn whole MNIST test
-#: digits score above -2 (segmentation.WHOLE), two squeezed digits mostly below.
+#: digits score above -2 (cuts.WHOLE), two squeezed digits mostly below.
 PIECE_OFFSET, DISTANCE = 1.5, 3.56
 
 
-def piece_scores(model: Any) -> segmentation.Scorer | None:
+def piece_scores(model: Any) -> cuts.Scorer | None:
     """How much pieces of ink read as one digit to ``model``, for segmentation by recognition.
 
     A piece's score is ``PIECE_OFFSET - DISTANCE * d / t + log p``: ``d`` its mean distance to
@@ -235,8 +235,8 @@ def recognize(model: Any, image: Any) -> Reading:
         has_ink = bool(lines)
     else:
         # Touching digits in pixels are cut where the models read the pieces best.
-        found = preprocess.segment(gray, score=piece_scores(model))
-        has_ink = preprocess.has_ink(gray)
+        found = segmentation.segment(gray, score=piece_scores(model))
+        has_ink = segmentation.has_ink(gray)
     if not found:
         return Reading([], too_small=has_ink)
     batch = np.stack([d.image for d in found])

@@ -12,10 +12,10 @@ lie over one another. So digits are found from the strokes themselves:
    the middle of one lies within the core (:data:`CORE`) of the other's x-extent (a 4's
    upright in its angle, a 5's bar over its body); otherwise it starts a new digit. A
    neighbour that touches or overlaps a little has its middle outside.
-3. The blank rules of :mod:`digitcore.preprocess` apply to the groups: a group under
-   :data:`~digitcore.preprocess.MIN_HEIGHT` of the canvas, or under
-   :data:`~digitcore.preprocess.RELATIVE` of the tallest digit, is a piece (a dot, a bar drawn
-   apart) and joins the nearest digit within :data:`~digitcore.preprocess.ATTACH` of its height,
+3. The blank rules of :mod:`digitcore.segmentation` apply to the groups: a group under
+   :data:`~digitcore.segmentation.MIN_HEIGHT` of the canvas, or under
+   :data:`~digitcore.segmentation.RELATIVE` of the tallest digit, is a piece (a dot, a bar drawn
+   apart) and joins the nearest digit within :data:`~digitcore.segmentation.ATTACH` of its height,
    else is dropped.
 4. :func:`segment` draws each digit's strokes alone, at the canvas's brush width, and brings
    them to MNIST form (:func:`digitcore.preprocess.to_mnist`); a group still much wider than
@@ -31,10 +31,10 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
-from digitcore import preprocess
+from digitcore import segmentation
+from digitcore.cuts import Scorer
 from digitcore.errors import ImageError
-from digitcore.preprocess import Digit
-from digitcore.segmentation import Scorer
+from digitcore.segmentation import Digit
 
 #: a stroke's middle this far inside another's x-extent joins it (at 0.12 a thin 1 joined the
 #: 7 it touched)
@@ -208,20 +208,20 @@ def segment(
     for ids in group(strokes):
         points = np.concatenate([strokes[i] for i in ids])
         box = [*(points.min(axis=0) - radius), *(points.max(axis=0) + radius), ids]
-        tall = box[3] - box[1] >= preprocess.MIN_HEIGHT * height
+        tall = box[3] - box[1] >= segmentation.MIN_HEIGHT * height
         (found if tall else pieces).append(box)
     tallest = max((b[3] - b[1] for b in found), default=0.0)
-    pieces += [b for b in found if b[3] - b[1] < preprocess.RELATIVE * tallest]
-    found = [b for b in found if b[3] - b[1] >= preprocess.RELATIVE * tallest]
+    pieces += [b for b in found if b[3] - b[1] < segmentation.RELATIVE * tallest]
+    found = [b for b in found if b[3] - b[1] >= segmentation.RELATIVE * tallest]
     for x0, y0, x1, y1, ids in pieces if found else []:  # a bar drawn apart, a dot
         gaps = [max(b[0] - x1, x0 - b[2]) for b in found]
         b = found[int(np.argmin(gaps))]
-        if min(gaps) <= preprocess.ATTACH * (b[3] - b[1]):
+        if min(gaps) <= segmentation.ATTACH * (b[3] - b[1]):
             b[:] = [min(b[0], x0), min(b[1], y0), max(b[2], x1), max(b[3], y1), b[4] + ids]
     digits = []
     for *_, ids in sorted(found, key=lambda b: (b[0] + b[2]) / 2):
         crop, origin = render([strokes[i] for i in ids], brush=brush)
-        digits += preprocess.cut(crop, origin, score=score)
+        digits += segmentation.cut(crop, origin, score=score)
     return digits
 
 

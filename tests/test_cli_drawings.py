@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitcore import drawings, images, preprocess, synthetic
+from digitcore import drawings, images, segmentation, synthetic
 from digitcore.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def scans(mnist_test, tmp_path_factory) -> dict[int, list[Path]]:
             continue
         path = folder / f"{label}-{i}.png"
         Image.fromarray(synthetic.render_drawing(digit, polarity="black_on_white")).save(path)
-        if len(preprocess.segment(images.read_image(path))) == 1:  # one digit found: usable
+        if len(segmentation.segment(images.read_image(path))) == 1:  # one digit found: usable
             found[label].append(path)
         if all(len(paths) == FILES_EACH for paths in found.values()):
             return found

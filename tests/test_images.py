@@ -11,7 +11,7 @@ from PIL import Image
 from digitcore import images
 from digitcore.errors import ImageError
 from digitcore.images import canvas_to_gray, read_image
-from digitcore.preprocess import segment
+from digitcore.segmentation import segment
 
 
 def _bar_mask(h: int = 60, w: int = 40) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""digitcore.preprocess: drawings to MNIST-form digits, left to right; blanks to nothing."""
+"""digitcore.preprocess and digitcore.segmentation: drawings to MNIST-form digits, left to right; blanks to nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from sklearn.svm import SVC
 from digitcore import synthetic
 from digitcore.errors import ImageError
 from digitcore.images import canvas_to_gray
-from digitcore.preprocess import Digit, segment, to_mnist
+from digitcore.preprocess import to_mnist
+from digitcore.segmentation import Digit, segment
 
 
 @pytest.fixture(scope="module")

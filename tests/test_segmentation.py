@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from digitcore import preprocess, segmentation
+from digitcore import cuts, segmentation
 from digitcore.errors import ImageError
 from digitcore.synthetic import stroke_alpha
 
@@ -46,7 +46,7 @@ def narrow_only(pieces: np.ndarray) -> np.ndarray:
 )
 def test_any_ink_map_gives_mnist_form_digits_or_none_in_bounded_time(ink, score):
     start = time.perf_counter()
-    found = preprocess.segment(ink, score=score)
+    found = segmentation.segment(ink, score=score)
     assert time.perf_counter() - start < 5.0
     for d in found:
         assert d.image.shape == (28, 28) and d.image.dtype == np.uint8 and d.image.max() > 0
@@ -66,36 +66,36 @@ def test_any_ink_map_gives_mnist_form_digits_or_none_in_bounded_time(ink, score)
 )
 def test_extreme_ink_maps_give_mnist_form_digits_or_none_quickly(ink):
     start = time.perf_counter()
-    found = preprocess.segment(ink, score=narrow_only)
+    found = segmentation.segment(ink, score=narrow_only)
     assert time.perf_counter() - start < 5.0
     assert all(d.image.shape == (28, 28) and d.image.max() > 0 for d in found)
 
 
 def test_an_ink_map_that_is_not_2d_is_the_projects_error():
     with pytest.raises(ImageError, match="2-D ink map"):
-        preprocess.segment(np.zeros((4, 4, 4), np.uint8), score=ones)
+        segmentation.segment(np.zeros((4, 4, 4), np.uint8), score=ones)
 
 
 def test_a_group_the_models_read_whole_is_not_cut(mnist_test):
     zero = _ink(stroke_alpha(first_of(mnist_test, 0), height_px=120, brush_px=14))
     wide_zero = np.asarray(Image.fromarray(zero).resize((220, 134)))
-    assert len(segmentation.split(wide_zero, ones, to_mnist=preprocess.to_mnist)) == 1
+    assert len(segmentation.cut(wide_zero, (0, 0), score=ones)) == 1
 
 
 def test_a_group_read_badly_whole_is_cut_where_both_pieces_read_well():
     joined = np.zeros((100, 90), np.uint8)
     joined[5:95, 10:22] = joined[5:95, 68:80] = 255
     joined[40:60, 22:68] = 255  # joined by a thick block: no ink valley to cut at
-    assert len(preprocess.segment(joined)) == 1
-    assert len(preprocess.segment(joined, score=ones)) == 1
-    assert len(preprocess.segment(joined, score=narrow_only)) == 2
+    assert len(segmentation.segment(joined)) == 1
+    assert len(segmentation.segment(joined, score=ones)) == 1
+    assert len(segmentation.segment(joined, score=narrow_only)) == 2
 
 
 def test_seams_are_bounded_and_lie_inside_the_crop():
     ink = np.random.default_rng(0).random((300, 900)).astype(np.float32)
-    cuts = segmentation.seams(ink, stroke=40.0)
-    assert len(cuts) <= segmentation.MAX_SEAMS
-    for c in cuts:
+    found = cuts.seams(ink, stroke=40.0)
+    assert len(found) <= cuts.MAX_SEAMS
+    for c in found:
         assert c.shape == (300,) and c.min() >= 0 and c.max() < 900
 
 
@@ -103,5 +103,5 @@ def test_without_a_score_a_wide_group_is_cut_at_its_ink_valley():
     two = np.zeros((100, 200), np.uint8)
     two[10:90, 20:30] = two[10:90, 150:160] = 255
     two[50:55, 30:150] = 255  # a thin join
-    parts = segmentation.valley_split(two, split_aspect=1.25)
+    parts = cuts.valley_split(two, split_aspect=1.25)
     assert len(parts) == 2

@@ -1,0 +1,390 @@
+"""Cutting touching digits apart: by recognition (with a model), or at ink valleys (without).
+
+Where the ink of two or more digits touches or overlaps, the pixels alone cannot say where one
+digit ends. :func:`split` asks the models, as in segmentation by recognition:
+
+1. The group is redrawn once at a working size, a digit :data:`~digitcore.preprocess.PIECE_HEIGHT`
+   px tall, its strokes normalised (:func:`digitcore.preprocess.restroke_group`).
+2. **Candidate cuts** are **seams** (top-to-bottom paths through the least ink, free to lean one
+   column per row, as in seam carving, crossing at most :data:`MAX_CROSS` stroke widths) and
+   **straight cuts** at the least-ink column of each slice :data:`STEP` of the height wide
+   (where digits overlap, no seam avoids the ink).
+3. Every stretch of ink between two cuts (or an edge) that could be a digit, from
+   :data:`MIN_WIDTH` to :data:`MAX_WIDTH` times the height wide, is scored by the models in one
+   batch, less the priors that need no model (a digit is not much wider than
+   :data:`MAX_ASPECT` times its height; a piece under :data:`SHORT` of the number's height is a
+   5's bar or a broken-off tail).
+4. **Dynamic programming** finds the splitting of the whole group with the best total:
+   the pieces' scores plus :data:`PER_DIGIT` for each digit (a price on cutting: two halves of
+   one digit must read far better than the whole).
+5. Each chosen cut is then **refined**: straight cuts up to :data:`REFINE` of the height to
+   either side are tried and the best for its two pieces kept.
+
+A wide 0 or a barred 5 stays one digit: the models read it whole. The scores come from
+:func:`digitcore.recognize.piece_scores`; :mod:`digitcore.segmentation` decides which groups
+need cutting at all.
+
+:func:`valley_split` is the model-free rule: a group wide enough to hold two digits is cut at
+the columns of least ink where that crosses about one stroke.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import pairwise
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from digitcore import preprocess
+
+#: Scores pieces in MNIST form, ``(n, 28, 28)`` uint8 -> ``(n,)`` log-likelihoods (higher better).
+Scorer = Callable[[NDArray[np.uint8]], NDArray[np.float64]]
+
+INK = preprocess.INK  #: ink threshold, of 255
+MAX_CROSS = 4.0  #: a candidate seam crosses at most this many stroke widths of ink
+EDGE = 0.1  #: ...and leaves at least this fraction of the ink on either side
+SPACING = 0.12  #: candidate seams lie at least this fraction of the height apart
+SEAM_ROWS = 48  #: seams are searched on a copy this many rows tall
+MAX_SEAMS = 6  #: the cheapest seams kept (bounds the work on any input)
+LEAN = 0.02  #: cost of a seam's step sideways, in ink (straight seams win through blank space)
+STEP = 0.16  #: a straight candidate cut in every slice this fraction of the height wide
+MIN_WIDTH = 0.15  #: a piece narrower than this fraction of the height is a sliver, not a digit
+MAX_WIDTH = 1.4  #: ...and one wider than this times the height is not one digit
+MIN_SPLIT = 0.55  #: groups narrower than this times the height are one digit
+MAX_ASPECT = 1.05  #: pieces wider than this times the height pay PRIOR_WIDE per unit beyond
+PRIOR_WIDE = 3.0
+SHORT = 0.55  #: pieces under this fraction of the number's height pay PRIOR_SHORT
+PRIOR_SHORT = 4.0
+WHOLE = -2.0  #: a group that scores at least this as one digit is not cut
+PER_DIGIT = -2.5  #: added to a splitting's score for each digit in it
+REFINE = (-0.12, -0.08, -0.04, 0.04, 0.08, 0.12)  #: shifts (of the height) tried for each cut
+MAX_CUTS = 40  #: candidate cuts kept (bounds the work on very wide groups)
+MAX_GROUP = 10.0  #: groups wider than this times their height are not cut by recognition
+SPLIT_STROKES = 1.5  #: a valley cut crosses at most this many stroke widths of ink
+PIECE_HEIGHT = 0.6  #: ...and leaves pieces at least this fraction of the group's height
+TYPICAL_ASPECT = 0.7  #: typical width / height of one handwritten digit
+
+
+def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[NDArray]:
+    """Split one group of ink into the digits the models read best in it (see module doc).
+
+    Parameters
+    ----------
+    gray : ndarray of shape (h, w), ink high on background 0 (uint8 0-255)
+        The group, cropped to its ink.
+    score : callable
+        Pieces in MNIST form ``(n, 28, 28)`` uint8 -> ``(n,)``: how much each reads as one
+        digit the models know, 0 at the edge of real digits, higher better (see
+        :func:`digitcore.recognize.piece_scores`).
+    height : int, optional
+        The digits' height, for the priors; the group's own ink height when not given.
+
+    Returns
+    -------
+    list of ndarray of shape (h, w)
+        Each digit's ink, left to right (the rest of the group blanked), same shape as ``gray``.
+        One entry, the whole group, when no cut reads better or the group is wider than
+        :data:`MAX_GROUP` times its height.
+    """
+    gray = np.asarray(gray)
+    if not (gray >= INK).any():
+        return []
+    height = height or ink_height(gray)
+    if _ink_span(gray >= INK)[1] > MAX_GROUP * height:
+        return [gray]  # a line, not a number: scoring its pieces would take long
+    work, scale = preprocess.restroke_group(gray, height)
+    inner = best_cuts(work, score, height=preprocess.PIECE_HEIGHT)
+    rows = np.minimum((np.arange(gray.shape[0]) * scale).astype(np.intp), work.shape[0] - 1)
+    full = [np.clip(np.round(c[rows] / scale).astype(np.intp), 0, gray.shape[1]) for c in inner]
+    return _between(gray, full)
+
+
+def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[NDArray[np.intp]]:
+    """The cuts of the best splitting of a working copy (steps 2-5 of the module doc).
+
+    Parameters
+    ----------
+    work : ndarray of shape (h, w), float32 coverage 0-1
+        A group from :func:`digitcore.preprocess.restroke_group`.
+    score : callable
+        As for :func:`split`.
+    height : int
+        The digits' height in ``work``.
+
+    Returns
+    -------
+    list of ndarray of shape (h,), dtype intp
+        Each cut's column in every row (the digit to its left takes the columns before it),
+        left to right; ``[]`` when the group is best read as one digit.
+    """
+    h, w = work.shape
+    mask = work >= INK / 255
+    if not mask.any():
+        return []
+    edges = [np.zeros(h, np.intp), np.full(h, w, np.intp)]
+    bounds = [edges[0], *candidate_cuts(mask, height), edges[1]]
+    spans, forms, priors = [], [], []
+    for i in range(len(bounds) - 1):
+        for j in range(i + 1, len(bounds)):
+            piece = _piece(work, bounds[i], bounds[j])
+            rows, cols = _ink_span(piece >= INK / 255)
+            if cols > MAX_WIDTH * height:
+                break  # the pieces from i only get wider
+            if cols >= MIN_WIDTH * height:
+                spans.append((i, j))
+                forms.append(preprocess.piece_form(piece))
+                priors.append(_prior(rows, cols, height))
+    if not forms:
+        return []
+    value = score(np.stack(forms)) - np.asarray(priors) + PER_DIGIT
+    # best[j]: the best total of a splitting of the ink left of bounds[j]; came[j]: its last cut.
+    best = np.full(len(bounds), -np.inf)
+    best[0] = 0.0
+    came = np.zeros(len(bounds), np.intp)
+    for (i, j), v in sorted(zip(spans, value.tolist(), strict=True), key=lambda s: s[0][1]):
+        if best[i] + v > best[j]:
+            best[j], came[j] = best[i] + v, i
+    if not np.isfinite(best[-1]):
+        return []
+    chosen, j = [], len(bounds) - 1
+    while came[j] > 0:
+        j = int(came[j])
+        chosen.append(bounds[j])
+    return _refine(work, score, height, chosen[::-1])
+
+
+def candidate_cuts(mask: NDArray[np.bool_], height: int) -> list[NDArray[np.intp]]:
+    """Seams and straight cuts through a group (step 2 of the module doc), left to right.
+
+    Returns
+    -------
+    list of ndarray of shape (h,), dtype intp
+        At most :data:`MAX_CUTS`; cuts running within a pixel of each other are one.
+    """
+    h, w = mask.shape
+    cuts = seams(mask.astype(np.float32), stroke_width(mask))
+    ink = mask.sum(axis=0)
+    step = max(2, round(STEP * height))
+    for a in range(step, w - 1, step):
+        cuts.append(np.full(h, a + int(np.argmin(ink[a : a + step])), np.intp))
+    cuts.sort(key=lambda c: float(c.mean()))
+    kept: list[NDArray[np.intp]] = []
+    for c in cuts:
+        if not kept or np.abs(c - kept[-1]).mean() >= 1.0:
+            kept.append(c)
+    return kept[:MAX_CUTS]
+
+
+def _refine(
+    work: NDArray[np.float32], score: Scorer, height: int, inner: list[NDArray[np.intp]]
+) -> list[NDArray[np.intp]]:
+    """Each cut, or a straight one up to :data:`REFINE` of the height beside it, whichever
+    gives its two pieces the best total (scored in one batch, neighbours held fixed)."""
+    if not inner:
+        return inner
+    h, w = work.shape
+    bounds = [np.zeros(h, np.intp), *inner, np.full(h, w, np.intp)]
+    tried, forms, priors = [], [], []
+    for t in range(1, len(bounds) - 1):
+        centre = float(bounds[t].mean())
+        shifted = [np.full(h, round(centre + d * height), np.intp) for d in REFINE]
+        for cut in [bounds[t], *(np.clip(c, 0, w) for c in shifted)]:
+            pair = [_piece(work, bounds[t - 1], cut), _piece(work, cut, bounds[t + 1])]
+            spans = [_ink_span(p >= INK / 255) for p in pair]
+            if min(c for _, c in spans) < MIN_WIDTH * height:
+                continue
+            tried.append((t, cut))
+            forms += [preprocess.piece_form(p) for p in pair]
+            priors += [_prior(r, c, height) for r, c in spans]
+    if not forms:
+        return inner
+    value = (score(np.stack(forms)) - np.asarray(priors)).reshape(-1, 2).sum(axis=1)
+    best: dict[int, tuple[float, NDArray[np.intp]]] = {}
+    for (t, cut), v in zip(tried, value.tolist(), strict=True):
+        if t not in best or v > best[t][0]:
+            best[t] = (v, cut)
+    return [best[t][1] if t in best else bounds[t] for t in range(1, len(bounds) - 1)]
+
+
+def _piece(work: NDArray, left: NDArray[np.intp], right: NDArray[np.intp]) -> NDArray:
+    """The ink between two cuts (at or right of ``left``, left of ``right``), the rest blank."""
+    at = np.arange(work.shape[1])[None, :]
+    return np.where((at >= left[:, None]) & (at < right[:, None]), work, 0)
+
+
+def _between(gray: NDArray, cuts: list[NDArray[np.intp]]) -> list[NDArray]:
+    """The group's ink between successive cuts, left to right (empty pieces dropped)."""
+    h, w = gray.shape
+    bounds = [np.zeros(h, np.intp), *cuts, np.full(h, w, np.intp)]
+    parts = [_piece(gray, a, b) for a, b in pairwise(bounds)]
+    return [p for p in parts if (p >= INK).any()]
+
+
+def seams(ink: NDArray[np.float32], stroke: float) -> list[NDArray[np.intp]]:
+    """Candidate cuts of an ink crop: cheap top-to-bottom paths, left to right.
+
+    Parameters
+    ----------
+    ink : ndarray of shape (h, w), float32 in 0-1
+        Ink coverage of one group of touching digits.
+    stroke : float
+        The ink's stroke width in pixels.
+
+    Returns
+    -------
+    list of ndarray of shape (h,), dtype intp
+        For each seam, its column in every row; the seam's piece to the left takes the columns
+        before it. At most :data:`MAX_SEAMS`, sorted by mean column.
+    """
+    h, w = ink.shape
+    if h < 2 or w < 3:
+        return []
+    if h > SEAM_ROWS:
+        # The search is a loop over rows: run it on a smaller copy and scale the seams back.
+        f = SEAM_ROWS / h
+        small = np.asarray(
+            Image.fromarray(ink.astype(np.float32)).resize(
+                (max(3, round(w * f)), SEAM_ROWS), Image.Resampling.BOX
+            )
+        )
+        rows = np.minimum((np.arange(h) * f).astype(np.intp), SEAM_ROWS - 1)
+        return [
+            np.clip(np.round((p[rows] + 0.5) * w / small.shape[1]).astype(np.intp), 0, w - 1)
+            for p in seams(small, stroke * f)
+        ]
+    cost = ink.astype(np.float32)
+    total = cost[0].copy()
+    step = np.empty((h, w), np.int8)  # -1, 0, +1: where the seam came from in the row above
+    step[0] = 0
+    big = np.float32(np.inf)
+    for r in range(1, h):
+        left = np.concatenate(([big], total[:-1])) + LEAN
+        right = np.concatenate((total[1:], [big])) + LEAN
+        stacked = np.stack([left, total, right])
+        choice = stacked.argmin(axis=0)
+        total = stacked[choice, np.arange(w)] + cost[r]
+        step[r] = choice.astype(np.int8) - 1
+    limit = MAX_CROSS * stroke
+    # Ink left of each column, per row: a seam must leave EDGE of the ink on either side.
+    before = np.concatenate((np.zeros((h, 1), np.float32), np.cumsum(cost, axis=1)), axis=1)
+    mass = float(before[:, -1].sum())
+    rows = np.arange(h)
+    # Cheapest first, at least SPACING apart.
+    order = np.argsort(total, kind="stable")
+    paths: list[NDArray[np.intp]] = []
+    for col in order:
+        if total[col] > limit or len(paths) == MAX_SEAMS:
+            break
+        if any(abs(col - p[-1]) < SPACING * h for p in paths):
+            continue
+        path = np.empty(h, np.intp)
+        c = int(col)
+        for r in range(h - 1, -1, -1):
+            path[r] = c
+            c = min(w - 1, max(0, c + int(step[r, c])))
+        left = float(before[rows, path].sum())
+        # Seams that run together for most of the way are one cut.
+        apart = all(np.abs(path - p).mean() >= SPACING * h for p in paths)
+        if apart and EDGE * mass <= left <= (1 - EDGE) * mass:
+            paths.append(path)
+    return sorted(paths, key=lambda p: float(p.mean()))
+
+
+def stroke_width(mask: NDArray[np.bool_]) -> float:
+    """The median length of vertical ink runs: about one stroke's width."""
+    edges = np.diff(mask.astype(np.int8), axis=0, prepend=0, append=0)
+    starts, ends = np.nonzero(edges.T == 1), np.nonzero(edges.T == -1)
+    runs = ends[1] - starts[1]
+    return float(np.median(runs)) if runs.size else 1.0
+
+
+def _ink_span(mask: NDArray[np.bool_]) -> tuple[int, int]:
+    """Rows and columns from the first to the last holding ink."""
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if not rows.size:
+        return 0, 0
+    return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
+
+
+def _prior(rows: int, cols: int, height: int) -> float:
+    """What a piece of this size costs as one digit: too wide, or too short for the number."""
+    cost = PRIOR_WIDE * max(0.0, cols / max(rows, 1) - MAX_ASPECT)
+    if rows < SHORT * height:
+        cost += PRIOR_SHORT
+    return cost
+
+
+def ink_height(gray: NDArray) -> int:
+    """Rows from the first to the last holding ink (0 when there is none)."""
+    rows = np.flatnonzero((np.asarray(gray) >= INK).any(axis=1))
+    return int(rows[-1] - rows[0] + 1) if rows.size else 0
+
+
+def valley_split(gray: NDArray, *, split_aspect: float) -> list[NDArray]:
+    """Split one group of ink at the columns of least ink, without a model.
+
+    A group wider than ``split_aspect`` times its height is taken as
+    ``round(width / (TYPICAL_ASPECT * height))`` touching digits and cut at the column of least
+    ink near each expected boundary, but only where that column crosses about one stroke (at
+    most :data:`SPLIT_STROKES` stroke widths): touching digits join through one stroke, a wide
+    0, 2 or barred 5 crosses two. A cut leaving a piece under :data:`PIECE_HEIGHT` of the
+    group's height (the long bar of a 5) is undone.
+
+    Parameters
+    ----------
+    gray : ndarray of shape (h, w), ink high on background 0 (uint8 0-255)
+    split_aspect : float
+        Groups up to this width / height are one digit.
+
+    Returns
+    -------
+    list of ndarray of shape (h, w)
+        Each digit's ink, left to right, the rest blanked.
+    """
+    gray = np.asarray(gray)
+    cols = np.arange(gray.shape[1])
+    return [
+        np.where((cols >= a) & (cols < b), gray, 0)
+        for a, b in _valley_columns(gray >= INK, split_aspect)
+    ]
+
+
+def _valley_columns(mask: NDArray[np.bool_], split_aspect: float) -> list[tuple[int, int]]:
+    """Column ranges of the digits in a group (see :func:`valley_split`)."""
+    h, w = mask.shape
+    if w <= split_aspect * h:
+        return [(0, w)]
+    k = max(2, round(w / (TYPICAL_ASPECT * h)))
+    ink = mask.sum(axis=0)
+    stroke = stroke_width(mask)
+    cuts = [0]
+    for i in range(1, k):
+        expected, reach = i * w / k, 0.3 * w / k
+        lo, hi = int(max(cuts[-1] + 1, expected - reach)), int(min(w - 1, expected + reach))
+        if hi <= lo:
+            continue
+        window = ink[lo:hi]
+        # Least ink; among ties, the column nearest the expected boundary.
+        best = np.flatnonzero(window == window.min()) + lo
+        cut = int(best[np.argmin(np.abs(best - expected))])
+        if ink[cut] <= SPLIT_STROKES * stroke:
+            cuts.append(cut)
+    cuts.append(w)
+    # A piece much shorter than the group is part of a digit (the long bar of a 5 or 7), not a
+    # digit: drop the cut it is joined through most strongly.
+    while len(cuts) > 2:
+        heights = [_extent(mask[:, a:b].any(axis=1)) for a, b in pairwise(cuts)]
+        short = int(np.argmin(heights))
+        if heights[short] >= PIECE_HEIGHT * h:
+            break
+        inner = [j for j in (short, short + 1) if 0 < j < len(cuts) - 1]
+        cuts.pop(max(inner, key=lambda j: ink[cuts[j]]))
+    return list(pairwise(cuts))
+
+
+def _extent(flags: NDArray[np.bool_]) -> int:
+    """Span from the first to the last set flag (0 if none)."""
+    idx = np.flatnonzero(flags)
+    return int(idx[-1] - idx[0] + 1) if idx.size else 0
