@@ -17,8 +17,6 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
 4. **Dynamic programming** finds the splitting of the whole group with the best total:
    the pieces' scores plus :data:`PER_DIGIT` for each digit (a price on cutting: two halves of
    one digit must read far better than the whole).
-5. Each chosen cut is then **refined**: straight cuts up to :data:`REFINE` of the height to
-   either side are tried and the best for its two pieces kept.
 
 A wide 0 or a barred 5 stays one digit: the models read it whole. The scores come from
 :func:`digitcore.recognize.piece_scores`; :mod:`digitcore.segmentation` decides which groups
@@ -59,7 +57,6 @@ SHORT = 0.55  #: pieces under this fraction of the number's height pay PRIOR_SHO
 PRIOR_SHORT = 4.0
 WHOLE = -2.0  #: a group that scores at least this as one digit is not cut
 PER_DIGIT = -2.5  #: added to a splitting's score for each digit in it
-REFINE = (-0.12, -0.08, -0.04, 0.04, 0.08, 0.12)  #: shifts (of the height) tried for each cut
 MAX_CUTS = 40  #: candidate cuts kept (bounds the work on very wide groups)
 MAX_GROUP = 10.0  #: groups wider than this times their height are not cut by recognition
 SPLIT_STROKES = 1.5  #: a valley cut crosses at most this many stroke widths of ink
@@ -102,7 +99,7 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
 
 
 def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[NDArray[np.intp]]:
-    """The cuts of the best splitting of a working copy (steps 2-5 of the module doc).
+    """The cuts of the best splitting of a working copy (steps 2-4 of the module doc).
 
     Parameters
     ----------
@@ -152,7 +149,7 @@ def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[
     while came[j] > 0:
         j = int(came[j])
         chosen.append(bounds[j])
-    return _refine(work, score, height, chosen[::-1])
+    return chosen[::-1]
 
 
 def candidate_cuts(mask: NDArray[np.bool_], height: int) -> list[NDArray[np.intp]]:
@@ -175,37 +172,6 @@ def candidate_cuts(mask: NDArray[np.bool_], height: int) -> list[NDArray[np.intp
         if not kept or np.abs(c - kept[-1]).mean() >= 1.0:
             kept.append(c)
     return kept[:MAX_CUTS]
-
-
-def _refine(
-    work: NDArray[np.float32], score: Scorer, height: int, inner: list[NDArray[np.intp]]
-) -> list[NDArray[np.intp]]:
-    """Each cut, or a straight one up to :data:`REFINE` of the height beside it, whichever
-    gives its two pieces the best total (scored in one batch, neighbours held fixed)."""
-    if not inner:
-        return inner
-    h, w = work.shape
-    bounds = [np.zeros(h, np.intp), *inner, np.full(h, w, np.intp)]
-    tried, forms, priors = [], [], []
-    for t in range(1, len(bounds) - 1):
-        centre = float(bounds[t].mean())
-        shifted = [np.full(h, round(centre + d * height), np.intp) for d in REFINE]
-        for cut in [bounds[t], *(np.clip(c, 0, w) for c in shifted)]:
-            pair = [_piece(work, bounds[t - 1], cut), _piece(work, cut, bounds[t + 1])]
-            spans = [_ink_span(p >= INK / 255) for p in pair]
-            if min(c for _, c in spans) < MIN_WIDTH * height:
-                continue
-            tried.append((t, cut))
-            forms += [preprocess.piece_form(p) for p in pair]
-            priors += [_prior(r, c, height) for r, c in spans]
-    if not forms:
-        return inner
-    value = (score(np.stack(forms)) - np.asarray(priors)).reshape(-1, 2).sum(axis=1)
-    best: dict[int, tuple[float, NDArray[np.intp]]] = {}
-    for (t, cut), v in zip(tried, value.tolist(), strict=True):
-        if t not in best or v > best[t][0]:
-            best[t] = (v, cut)
-    return [best[t][1] if t in best else bounds[t] for t in range(1, len(bounds) - 1)]
 
 
 def _piece(work: NDArray, left: NDArray[np.intp], right: NDArray[np.intp]) -> NDArray:

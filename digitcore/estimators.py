@@ -105,7 +105,8 @@ class QuickSVC(DerivedCacheMixin, SVC):
 class QuickNeighbours(DerivedCacheMixin, KNeighborsClassifier):
     """A :class:`KNeighborsClassifier` that answers a few digits fast.
 
-    For Euclidean brute-force search of a few digits, one numpy matrix-vector product and
+    Fitted with a tree (few features: scikit-learn's "auto" picks a k-d tree), the tree is
+    queried directly. For Euclidean brute-force search of a few digits, one numpy matrix-vector product and
     a partial sort beat scikit-learn's chunked search (1.3 ms instead of ~10 ms for one digit
     against 60k stored digits); the candidates' distances are then recomputed exactly.
     """
@@ -118,6 +119,14 @@ class QuickNeighbours(DerivedCacheMixin, KNeighborsClassifier):
         n_neighbors: int | None = None,
         return_distance: bool = True,
     ) -> tuple[NDArray, NDArray] | NDArray:
+        if X is not None and getattr(self, "_tree", None) is not None:
+            # scikit-learn's own tree query, without its per-call thread dispatch (4 ms for 64
+            # digits): for a few digits in the discriminant space, faster than brute force.
+            check_is_fitted(self)
+            X = self._validate_data_for_search(X)
+            return self._tree.query(
+                X, k=n_neighbors or self.n_neighbors, return_distance=return_distance
+            )
         if X is None or len(X) > SMALL_BATCH or not self._numpy_search_applies():
             return super().kneighbors(X, n_neighbors, return_distance)
         check_is_fitted(self)

@@ -185,6 +185,23 @@ def test_quick_neighbours_small_batch_search_matches_scikit_learn(fitted):
         np.testing.assert_allclose(dist, ref_dist, rtol=1e-4)
 
 
+@pytest.mark.parametrize("algorithm", ["brute", "kd_tree", "ball_tree"])
+def test_quick_neighbours_answers_as_scikit_learn_with_any_search(algorithm):
+    from digitcore.estimators import QuickNeighbours
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(2000, 9)).astype(np.float32), rng.integers(0, 10, 2000)
+    quick = QuickNeighbours(n_neighbors=3, algorithm=algorithm).fit(X, y)
+    reference = KNeighborsClassifier(n_neighbors=3, algorithm=algorithm).fit(X, y)
+    queries = rng.normal(size=(40, 9)).astype(np.float32)
+    for batch in (queries[:1], queries[:20], queries):
+        dist, ind = quick.kneighbors(batch)
+        ref_dist, ref_ind = reference.kneighbors(batch)
+        np.testing.assert_array_equal(ind, ref_ind)
+        np.testing.assert_allclose(dist, ref_dist, rtol=1e-4)
+    np.testing.assert_array_equal(quick.predict(queries), reference.predict(queries))
+
+
 def test_knn_and_forest_share_one_fitted_front_end_that_survives_pickling(fitted):
     import pickle
 

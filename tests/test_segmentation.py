@@ -105,3 +105,30 @@ def test_without_a_score_a_wide_group_is_cut_at_its_ink_valley():
     two[50:55, 30:150] = 255  # a thin join
     parts = cuts.valley_split(two, split_aspect=1.25)
     assert len(parts) == 2
+
+
+def test_three_touching_digits_come_apart_in_one_cut_of_the_group():
+    # Three bars joined by thick blocks: no ink valley, and read whole it is no digit.
+    joined = np.zeros((100, 150), np.uint8)
+    for x in (10, 68, 126):
+        joined[5:95, x : x + 12] = 255
+    joined[40:60, 22:68] = joined[40:60, 80:126] = 255
+    parts = cuts.split(joined, narrow_only)
+    assert len(parts) == 3
+    # Every column of ink goes to exactly one digit.
+    assert np.array_equal(np.maximum.reduce(parts), joined)
+    assert (sum((p >= cuts.INK).astype(int) for p in parts) <= 1).all()
+
+
+def test_cutting_a_group_scores_its_pieces_in_one_batch():
+    calls = []
+
+    def counting(pieces):
+        calls.append(len(pieces))
+        return narrow_only(pieces)
+
+    joined = np.zeros((100, 90), np.uint8)
+    joined[5:95, 10:22] = joined[5:95, 68:80] = 255
+    joined[40:60, 22:68] = 255
+    assert len(cuts.split(joined, counting)) == 2
+    assert len(calls) == 1 and calls[0] > 2
