@@ -16,7 +16,9 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    5's bar or a broken-off tail).
 4. **Dynamic programming** finds the splitting of the whole group with the best total:
    the pieces' scores plus :data:`PER_DIGIT` for each digit (a price on cutting: two halves of
-   one digit must read far better than the whole).
+   one digit must read far better than the whole), which must beat reading the group whole by
+   a margin that grows the narrower the group is (:func:`_margin`). A piece under
+   :data:`MIN_TALL` of the height is never a digit of its own.
 
 A wide 0 or a barred 5 stays one digit: the models read it whole. The scores come from
 :func:`digitcore.recognize.piece_scores`; :mod:`digitcore.segmentation` decides which groups
@@ -57,6 +59,9 @@ SHORT = 0.55  #: pieces under this fraction of the number's height pay PRIOR_SHO
 PRIOR_SHORT = 4.0
 WHOLE = -2.0  #: a group that scores at least this as one digit is not cut
 PER_DIGIT = -2.5  #: added to a splitting's score for each digit in it
+GAIN = 0.0  #: a splitting must beat the whole by this much
+SPLIT_ASPECT, NARROW = 1.0, 8.0  #: ...and by NARROW more per unit of aspect under SPLIT_ASPECT
+MIN_TALL = 0.35  #: a piece shorter than this fraction of the height is part of a digit
 MAX_CUTS = 40  #: candidate cuts kept (bounds the work on very wide groups)
 MAX_GROUP = 10.0  #: groups wider than this times their height are not cut by recognition
 SPLIT_STROKES = 1.5  #: a valley cut crosses at most this many stroke widths of ink
@@ -129,7 +134,7 @@ def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[
             rows, cols = _ink_span(piece >= INK / 255)
             if cols > MAX_WIDTH * height:
                 break  # the pieces from i only get wider
-            if cols >= MIN_WIDTH * height:
+            if cols >= MIN_WIDTH * height and rows >= MIN_TALL * height:
                 spans.append((i, j))
                 forms.append(preprocess.piece_form(piece))
                 priors.append(_prior(rows, cols, height))
@@ -145,11 +150,21 @@ def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[
             best[j], came[j] = best[i] + v, i
     if not np.isfinite(best[-1]):
         return []
+    whole = dict(zip(spans, value.tolist(), strict=True)).get((0, len(bounds) - 1))
+    if whole is not None and best[-1] < whole + _margin(*_ink_span(mask)):
+        return []
     chosen, j = [], len(bounds) - 1
     while came[j] > 0:
         j = int(came[j])
         chosen.append(bounds[j])
     return chosen[::-1]
+
+
+def _margin(rows: int, cols: int) -> float:
+    """How much better than the whole a splitting must read: by :data:`GAIN`, and by
+    :data:`NARROW` more per unit of aspect under :data:`SPLIT_ASPECT` (the halves of one
+    narrow digit often read as 1s; two digits side by side are rarely narrow)."""
+    return GAIN + NARROW * max(0.0, SPLIT_ASPECT - cols / max(rows, 1))
 
 
 def candidate_cuts(mask: NDArray[np.bool_], height: int) -> list[NDArray[np.intp]]:

@@ -231,7 +231,10 @@ def recognize(model: Any, image: Any) -> Reading:
     gray = _gray(image if drawing is None else drawing.pixels)
     lines = strokes.from_canvas(drawing.objects) if drawing is not None else []
     if lines:  # no strokes (a blank canvas, other objects): the pixels say it all
-        found = strokes.segment(lines, canvas_hw=gray.shape[:2], brush=drawing.brush)
+        # A group still too wide for one digit (one stroke writing two) is cut by recognition.
+        found = strokes.segment(
+            lines, canvas_hw=gray.shape[:2], brush=drawing.brush, score=piece_scores(model)
+        )
         has_ink = bool(lines)
     else:
         # Touching digits in pixels are cut where the models read the pieces best.

@@ -19,7 +19,7 @@ lie over one another. So digits are found from the strokes themselves:
    else is dropped.
 4. :func:`segment` draws each digit's strokes alone, at the canvas's brush width, and brings
    them to MNIST form (:func:`digitcore.preprocess.to_mnist`); a group still much wider than
-   tall (one stroke writing two digits) is split as the pixel path splits it.
+   tall (one stroke writing two digits) is cut as the pixel path cuts it (by recognition).
 """
 
 from __future__ import annotations
