@@ -1,4 +1,4 @@
-"""Cutting touching digits apart: by recognition (with a model), or at ink valleys (without).
+"""Cutting touching digits apart by recognition: where the models read the pieces best.
 
 Where the ink of two or more digits touches or overlaps, the pixels alone cannot say where one
 digit ends. :func:`split` asks the models, as in segmentation by recognition:
@@ -24,8 +24,7 @@ A wide 0 or a barred 5 stays one digit: the models read it whole. The scores com
 :func:`digitcore.recognize.piece_scores`; :mod:`digitcore.segmentation` decides which groups
 need cutting at all.
 
-:func:`valley_split` is the model-free rule: a group wide enough to hold two digits is cut at
-the columns of least ink where that crosses about one stroke.
+Without a model, :mod:`digitcore.valleys` cuts at ink valleys.
 """
 
 from __future__ import annotations
@@ -64,9 +63,6 @@ SPLIT_ASPECT, NARROW = 1.0, 8.0  #: ...and by NARROW more per unit of aspect und
 MIN_TALL = 0.35  #: a piece shorter than this fraction of the height is part of a digit
 MAX_CUTS = 40  #: candidate cuts kept (bounds the work on very wide groups)
 MAX_GROUP = 10.0  #: groups wider than this times their height are not cut by recognition
-SPLIT_STROKES = 1.5  #: a valley cut crosses at most this many stroke widths of ink
-PIECE_HEIGHT = 0.6  #: ...and leaves pieces at least this fraction of the group's height
-TYPICAL_ASPECT = 0.7  #: typical width / height of one handwritten digit
 
 
 def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[NDArray]:
@@ -94,7 +90,7 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
     if not (gray >= INK).any():
         return []
     height = height or ink_height(gray)
-    if _ink_span(gray >= INK)[1] > MAX_GROUP * height:
+    if ink_span(gray >= INK)[1] > MAX_GROUP * height:
         return [gray]  # a line, not a number: scoring its pieces would take long
     work, scale = preprocess.restroke_group(gray, height)
     inner = best_cuts(work, score, height=preprocess.PIECE_HEIGHT)
@@ -131,13 +127,13 @@ def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[
     for i in range(len(bounds) - 1):
         for j in range(i + 1, len(bounds)):
             piece = _piece(work, bounds[i], bounds[j])
-            rows, cols = _ink_span(piece >= INK / 255)
+            rows, cols = ink_span(piece >= INK / 255)
             if cols > MAX_WIDTH * height:
                 break  # the pieces from i only get wider
             if cols >= MIN_WIDTH * height and rows >= MIN_TALL * height:
                 spans.append((i, j))
                 forms.append(preprocess.piece_form(piece))
-                priors.append(_prior(rows, cols, height))
+                priors.append(size_prior(rows, cols, height))
     if not forms:
         return []
     value = score(np.stack(forms)) - np.asarray(priors) + PER_DIGIT
@@ -151,7 +147,7 @@ def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[
     if not np.isfinite(best[-1]):
         return []
     whole = dict(zip(spans, value.tolist(), strict=True)).get((0, len(bounds) - 1))
-    if whole is not None and best[-1] < whole + _margin(*_ink_span(mask)):
+    if whole is not None and best[-1] < whole + _margin(*ink_span(mask)):
         return []
     chosen, j = [], len(bounds) - 1
     while came[j] > 0:
@@ -281,7 +277,7 @@ def stroke_width(mask: NDArray[np.bool_]) -> float:
     return float(np.median(runs)) if runs.size else 1.0
 
 
-def _ink_span(mask: NDArray[np.bool_]) -> tuple[int, int]:
+def ink_span(mask: NDArray[np.bool_]) -> tuple[int, int]:
     """Rows and columns from the first to the last holding ink."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if not rows.size:
@@ -289,7 +285,7 @@ def _ink_span(mask: NDArray[np.bool_]) -> tuple[int, int]:
     return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
 
 
-def _prior(rows: int, cols: int, height: int) -> float:
+def size_prior(rows: int, cols: int, height: int) -> float:
     """What a piece of this size costs as one digit: too wide, or too short for the number."""
     cost = PRIOR_WIDE * max(0.0, cols / max(rows, 1) - MAX_ASPECT)
     if rows < SHORT * height:
@@ -301,71 +297,3 @@ def ink_height(gray: NDArray) -> int:
     """Rows from the first to the last holding ink (0 when there is none)."""
     rows = np.flatnonzero((np.asarray(gray) >= INK).any(axis=1))
     return int(rows[-1] - rows[0] + 1) if rows.size else 0
-
-
-def valley_split(gray: NDArray, *, split_aspect: float) -> list[NDArray]:
-    """Split one group of ink at the columns of least ink, without a model.
-
-    A group wider than ``split_aspect`` times its height is taken as
-    ``round(width / (TYPICAL_ASPECT * height))`` touching digits and cut at the column of least
-    ink near each expected boundary, but only where that column crosses about one stroke (at
-    most :data:`SPLIT_STROKES` stroke widths): touching digits join through one stroke, a wide
-    0, 2 or barred 5 crosses two. A cut leaving a piece under :data:`PIECE_HEIGHT` of the
-    group's height (the long bar of a 5) is undone.
-
-    Parameters
-    ----------
-    gray : ndarray of shape (h, w), ink high on background 0 (uint8 0-255)
-    split_aspect : float
-        Groups up to this width / height are one digit.
-
-    Returns
-    -------
-    list of ndarray of shape (h, w)
-        Each digit's ink, left to right, the rest blanked.
-    """
-    gray = np.asarray(gray)
-    cols = np.arange(gray.shape[1])
-    return [
-        np.where((cols >= a) & (cols < b), gray, 0)
-        for a, b in _valley_columns(gray >= INK, split_aspect)
-    ]
-
-
-def _valley_columns(mask: NDArray[np.bool_], split_aspect: float) -> list[tuple[int, int]]:
-    """Column ranges of the digits in a group (see :func:`valley_split`)."""
-    h, w = mask.shape
-    if w <= split_aspect * h:
-        return [(0, w)]
-    k = max(2, round(w / (TYPICAL_ASPECT * h)))
-    ink = mask.sum(axis=0)
-    stroke = stroke_width(mask)
-    cuts = [0]
-    for i in range(1, k):
-        expected, reach = i * w / k, 0.3 * w / k
-        lo, hi = int(max(cuts[-1] + 1, expected - reach)), int(min(w - 1, expected + reach))
-        if hi <= lo:
-            continue
-        window = ink[lo:hi]
-        # Least ink; among ties, the column nearest the expected boundary.
-        best = np.flatnonzero(window == window.min()) + lo
-        cut = int(best[np.argmin(np.abs(best - expected))])
-        if ink[cut] <= SPLIT_STROKES * stroke:
-            cuts.append(cut)
-    cuts.append(w)
-    # A piece much shorter than the group is part of a digit (the long bar of a 5 or 7), not a
-    # digit: drop the cut it is joined through most strongly.
-    while len(cuts) > 2:
-        heights = [_extent(mask[:, a:b].any(axis=1)) for a, b in pairwise(cuts)]
-        short = int(np.argmin(heights))
-        if heights[short] >= PIECE_HEIGHT * h:
-            break
-        inner = [j for j in (short, short + 1) if 0 < j < len(cuts) - 1]
-        cuts.pop(max(inner, key=lambda j: ink[cuts[j]]))
-    return list(pairwise(cuts))
-
-
-def _extent(flags: NDArray[np.bool_]) -> int:
-    """Span from the first to the last set flag (0 if none)."""
-    idx = np.flatnonzero(flags)
-    return int(idx[-1] - idx[0] + 1) if idx.size else 0

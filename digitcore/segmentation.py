@@ -17,7 +17,7 @@
    every group is first read whole, all in one batch; a group that reads as one digit (or is
    too narrow for two) is one, the others are cut where the models read the pieces best
    (segmentation by recognition). Without a score, a group wider than :data:`SPLIT_ASPECT`
-   times its height is cut at ink valleys.
+   times its height is cut at ink valleys (:mod:`digitcore.valleys`).
 
 A drawing with ink but no digit-sized group (a dot, a line, a tiny digit) is not blank:
 :func:`has_ink` tells the two apart, so the reader can say "too small to read".
@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage as ndi
 
-from digitcore import cuts
+from digitcore import cuts, valleys
 from digitcore.cuts import Scorer
 from digitcore.errors import ImageError
 from digitcore.preprocess import INK, ink_box, to_mnist
@@ -135,7 +135,7 @@ def cut(crop: NDArray, origin: tuple[int, int], *, score: Scorer | None = None) 
         ``(x, y)`` of the crop's top-left pixel in the drawing, for the digits' boxes.
     score : callable, optional
         With it, touching digits are cut by recognition (:func:`digitcore.cuts.split`);
-        without it, at ink valleys (:func:`digitcore.cuts.valley_split`).
+        without it, at ink valleys (:func:`digitcore.valleys.valley_split`).
     """
     return _cut_groups([(np.asarray(crop), origin)], score)
 
@@ -146,21 +146,21 @@ def _cut_groups(groups: list[tuple[NDArray, tuple[int, int]]], score: Scorer | N
         return [
             d
             for crop, origin in groups
-            for d in _digits(cuts.valley_split(crop, split_aspect=SPLIT_ASPECT), origin)
+            for d in _digits(valleys.valley_split(crop, split_aspect=SPLIT_ASPECT), origin)
         ]
     wholes = [to_mnist(crop) for crop, _ in groups]
-    spans = [cuts._ink_span(crop >= INK) for crop, _ in groups]
+    spans = [cuts.ink_span(crop >= INK) for crop, _ in groups]
     # Only a group wide enough for two digits may be cut; all are read whole in one batch.
     wide = [i for i, (rows, cols) in enumerate(spans) if cols >= cuts.MIN_SPLIT * rows]
     whole = np.zeros(len(groups))
     if wide:
-        priors = [cuts._prior(*spans[i], spans[i][0]) for i in wide]
+        priors = [cuts.size_prior(*spans[i], spans[i][0]) for i in wide]
         whole[wide] = score(np.stack([wholes[i] for i in wide])) - np.asarray(priors)
     digits = []
     for i, (crop, origin) in enumerate(groups):
         rows, cols = spans[i]
         if cols > cuts.MAX_GROUP * rows:  # a line, not a number: too many pieces to score
-            digits += _digits(cuts.valley_split(crop, split_aspect=SPLIT_ASPECT), origin)
+            digits += _digits(valleys.valley_split(crop, split_aspect=SPLIT_ASPECT), origin)
         elif i in wide and whole[i] < cuts.WHOLE:
             digits += _digits(cuts.split(crop, score, height=rows), origin)
         elif rows:

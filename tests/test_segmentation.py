@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from digitcore import cuts, segmentation
+from digitcore import cuts, segmentation, valleys
 from digitcore.errors import ImageError
 from digitcore.synthetic import stroke_alpha
 
@@ -103,7 +103,7 @@ def test_without_a_score_a_wide_group_is_cut_at_its_ink_valley():
     two = np.zeros((100, 200), np.uint8)
     two[10:90, 20:30] = two[10:90, 150:160] = 255
     two[50:55, 30:150] = 255  # a thin join
-    parts = cuts.valley_split(two, split_aspect=1.25)
+    parts = valleys.valley_split(two, split_aspect=1.25)
     assert len(parts) == 2
 
 
