@@ -159,9 +159,7 @@ def _cut_groups(groups: list[tuple[NDArray, tuple[int, int]]], score: Scorer | N
     digits = []
     for i, (crop, origin) in enumerate(groups):
         rows, cols = spans[i]
-        if cols > cuts.MAX_GROUP * rows:  # a line, not a number: too many pieces to score
-            digits += _digits(valleys.valley_split(crop, split_aspect=SPLIT_ASPECT), origin)
-        elif i in wide and whole[i] < cuts.WHOLE:
+        if i in wide and whole[i] < cuts.WHOLE and cols <= cuts.MAX_GROUP * rows:
             digits += _digits(cuts.split(crop, score, height=rows), origin)
         elif rows:
             digits += _digits([crop], origin, forms=[wholes[i]])

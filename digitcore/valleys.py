@@ -17,6 +17,7 @@ from digitcore.cuts import INK, stroke_width
 SPLIT_STROKES = 1.5  #: a valley cut crosses at most this many stroke widths of ink
 PIECE_HEIGHT = 0.6  #: ...and leaves pieces at least this fraction of the group's height
 TYPICAL_ASPECT = 0.7  #: typical width / height of one handwritten digit
+MAX_DIGITS = 32  #: a group is cut into at most this many digits (a line is not 7,000 of them)
 
 
 def valley_split(gray: NDArray, *, split_aspect: float) -> list[NDArray]:
@@ -53,7 +54,7 @@ def _valley_columns(mask: NDArray[np.bool_], split_aspect: float) -> list[tuple[
     h, w = mask.shape
     if w <= split_aspect * h:
         return [(0, w)]
-    k = max(2, round(w / (TYPICAL_ASPECT * h)))
+    k = min(MAX_DIGITS, max(2, round(w / (TYPICAL_ASPECT * h))))
     ink = mask.sum(axis=0)
     stroke = stroke_width(mask)
     cuts = [0]

@@ -64,9 +64,10 @@ def test_any_ink_map_gives_mnist_form_digits_or_none_in_bounded_time(ink, score)
     ],
     ids=["empty", "one dot", "ink everywhere", "hairline"],
 )
-def test_extreme_ink_maps_give_mnist_form_digits_or_none_quickly(ink):
+@pytest.mark.parametrize("score", [narrow_only, None], ids=["by recognition", "at valleys"])
+def test_extreme_ink_maps_give_mnist_form_digits_or_none_quickly(ink, score):
     start = time.perf_counter()
-    found = segmentation.segment(ink, score=narrow_only)
+    found = segmentation.segment(ink, score=score)
     assert time.perf_counter() - start < 5.0
     assert all(d.image.shape == (28, 28) and d.image.max() > 0 for d in found)
 
