@@ -54,6 +54,7 @@ MAX_WIDTH = 1.4  #: ...and one wider than this times the height is not one digit
 MIN_SPLIT = 0.55  #: groups narrower than this times the height are one digit
 MAX_ASPECT = 1.05  #: pieces wider than this times the height pay PRIOR_WIDE per unit beyond
 PRIOR_WIDE = 3.0
+PRIOR_WIDER = 8.0  #: ...and PRIOR_WIDER more per unit beyond MAX_WIDTH (wider than any digit)
 SHORT = 0.55  #: pieces under this fraction of the number's height pay PRIOR_SHORT
 PRIOR_SHORT = 4.0
 WHOLE = -2.0  #: a group that scores at least this as one digit is not cut
@@ -61,8 +62,9 @@ PER_DIGIT = -2.5  #: added to a splitting's score for each digit in it
 GAIN = 0.0  #: a splitting must beat the whole by this much
 SPLIT_ASPECT, NARROW = 1.0, 8.0  #: ...and by NARROW more per unit of aspect under SPLIT_ASPECT
 MIN_TALL = 0.35  #: a piece shorter than this fraction of the height is part of a digit
-MAX_CUTS = 40  #: candidate cuts kept (bounds the work on very wide groups)
-MAX_GROUP = 10.0  #: groups wider than this times their height are not cut by recognition
+#: groups wider than this times their height are not cut by recognition (this bounds the work:
+#: some 60 straight cuts, 600 pieces)
+MAX_GROUP = 10.0
 
 
 def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[NDArray]:
@@ -123,19 +125,19 @@ def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[
         return []
     edges = [np.zeros(h, np.intp), np.full(h, w, np.intp)]
     bounds = [edges[0], *candidate_cuts(mask, height), edges[1]]
-    spans, forms, priors = [], [], []
+    # Reading the group as one digit is always a choice, however wide it is.
+    spans, forms = [(0, len(bounds) - 1)], [preprocess.piece_form(work)]
+    priors = [size_prior(*ink_span(mask), height)]
     for i in range(len(bounds) - 1):
         for j in range(i + 1, len(bounds)):
             piece = _piece(work, bounds[i], bounds[j])
             rows, cols = ink_span(piece >= INK / 255)
             if cols > MAX_WIDTH * height:
                 break  # the pieces from i only get wider
-            if cols >= MIN_WIDTH * height and rows >= MIN_TALL * height:
+            if cols >= MIN_WIDTH * height and rows >= MIN_TALL * height and (i, j) != spans[0]:
                 spans.append((i, j))
                 forms.append(preprocess.piece_form(piece))
                 priors.append(size_prior(rows, cols, height))
-    if not forms:
-        return []
     value = score(np.stack(forms)) - np.asarray(priors) + PER_DIGIT
     # best[j]: the best total of a splitting of the ink left of bounds[j]; came[j]: its last cut.
     best = np.full(len(bounds), -np.inf)
@@ -169,7 +171,7 @@ def candidate_cuts(mask: NDArray[np.bool_], height: int) -> list[NDArray[np.intp
     Returns
     -------
     list of ndarray of shape (h,), dtype intp
-        At most :data:`MAX_CUTS`; cuts running within a pixel of each other are one.
+        Cuts running within a pixel of each other are one.
     """
     h, w = mask.shape
     cuts = seams(mask.astype(np.float32), stroke_width(mask))
@@ -182,7 +184,7 @@ def candidate_cuts(mask: NDArray[np.bool_], height: int) -> list[NDArray[np.intp
     for c in cuts:
         if not kept or np.abs(c - kept[-1]).mean() >= 1.0:
             kept.append(c)
-    return kept[:MAX_CUTS]
+    return kept
 
 
 def _piece(work: NDArray, left: NDArray[np.intp], right: NDArray[np.intp]) -> NDArray:
@@ -287,7 +289,8 @@ def ink_span(mask: NDArray[np.bool_]) -> tuple[int, int]:
 
 def size_prior(rows: int, cols: int, height: int) -> float:
     """What a piece of this size costs as one digit: too wide, or too short for the number."""
-    cost = PRIOR_WIDE * max(0.0, cols / max(rows, 1) - MAX_ASPECT)
+    aspect = cols / max(rows, 1)
+    cost = PRIOR_WIDE * max(0.0, aspect - MAX_ASPECT) + PRIOR_WIDER * max(0.0, aspect - MAX_WIDTH)
     if rows < SHORT * height:
         cost += PRIOR_SHORT
     return cost

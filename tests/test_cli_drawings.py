@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digitcore import drawings, images, segmentation, synthetic
+from digitcore import drawings, synthetic
 from digitcore.__main__ import main
+from digitcore.recognize import recognize
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Processes adding at once, and files each adds (one digit per file).
@@ -52,8 +53,9 @@ def start_cli(*args: str, db: Path) -> subprocess.Popen:
 
 
 @pytest.fixture(scope="module")
-def scans(mnist_test, tmp_path_factory) -> dict[int, list[Path]]:
-    """Per digit 0-3, 25 'scans': MNIST test digits drawn dark on light paper, one per file."""
+def scans(mnist_test, small_model, tmp_path_factory) -> dict[int, list[Path]]:
+    """Per digit 0-3, 25 'scans': MNIST test digits drawn dark on light paper, one per file,
+    each read as one digit by the model the CLI is given (the reading path cuts by recognition)."""
     folder = tmp_path_factory.mktemp("scans")
     found: dict[int, list[Path]] = {d: [] for d in range(WRITERS)}
     for i, (digit, label) in enumerate(zip(mnist_test.images, mnist_test.labels, strict=True)):
@@ -61,7 +63,7 @@ def scans(mnist_test, tmp_path_factory) -> dict[int, list[Path]]:
             continue
         path = folder / f"{label}-{i}.png"
         Image.fromarray(synthetic.render_drawing(digit, polarity="black_on_white")).save(path)
-        if len(segmentation.segment(images.read_image(path))) == 1:  # one digit found: usable
+        if len(recognize(small_model, path).digits) == 1:  # one digit found: usable
             found[label].append(path)
         if all(len(paths) == FILES_EACH for paths in found.values()):
             return found
