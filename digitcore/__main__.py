@@ -221,7 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--drawings",
         action="store_true",
         help="add the saved drawings (DIGITCORE_DB) to the training digits, holding back a "
-        f"fixed {learning.HELD_BACK:.0%} of them to report accuracy on before and after",
+        f"fixed {learning.HELD_BACK * 100:.0f}%% of them to report accuracy on before and after",
     )
     train.add_argument(
         "--copies",

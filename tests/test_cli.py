@@ -220,3 +220,18 @@ def test_download_from_a_dead_mirror_is_one_line_naming_the_file(tmp_path, capsy
         "error: could not download train-images-idx3-ubyte.gz; http://127.0.0.1:9/"
     )
     assert not list(tmp_path.iterdir())
+
+
+def _commands() -> list[str]:
+    from digitcore.__main__ import build_parser
+
+    (subparsers,) = [a for a in build_parser()._actions if a.dest == "command"]
+    return sorted(subparsers.choices)
+
+
+@pytest.mark.parametrize("command", _commands())
+def test_every_command_explains_itself_with_help(command, capsys):
+    with pytest.raises(SystemExit) as ended:
+        main([command, "--help"])
+    assert ended.value.code == 0
+    assert f"usage: python -m digitcore {command}" in capsys.readouterr().out
