@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from sklearn.model_selection import GridSearchCV, ParameterGrid  # noqa: E402
 
 from digitcore import data, ensemble, grids, search, settings  # noqa: E402
+from digitcore.search import scheduler_address  # noqa: E402
 
 
 def _scores(results: list[dict]) -> list[tuple]:
@@ -49,10 +50,7 @@ def separate_cluster(n_workers: int = 2):
             )
         ]  # fmt: skip
         try:
-            deadline = time.monotonic() + 60
-            while not address_file.exists() and time.monotonic() < deadline:
-                time.sleep(0.2)
-            address = json.loads(address_file.read_text())["address"]
+            address = scheduler_address(address_file, timeout=60)
             for i in range(n_workers):
                 started.append(
                     subprocess.Popen(

@@ -16,6 +16,7 @@ import logging
 import os
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -70,6 +71,29 @@ def cluster(scheduler: str | None = None, *, n_workers: int | None = None) -> It
         Client(local, set_as_default=False) as client,
     ):
         yield client
+
+
+def scheduler_address(path: str | Path, *, timeout: float = 60.0) -> str:
+    """The address in a ``dask scheduler --scheduler-file`` file, once it is there and whole.
+
+    The scheduler creates the file before it writes it, so an early read finds it empty.
+
+    Raises
+    ------
+    ClusterError
+        When no address is there after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return str(json.loads(Path(path).read_text())["address"])
+        except (OSError, ValueError, KeyError):
+            if time.monotonic() > deadline:
+                raise ClusterError(
+                    f"{path}: no scheduler address after {timeout:g} s; expected the file "
+                    "that 'dask scheduler --scheduler-file' writes"
+                ) from None
+            time.sleep(0.2)
 
 
 @contextlib.contextmanager

@@ -188,10 +188,7 @@ def separate_cluster(tmp_path_factory):
         )
     ]  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while not address_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.2)
-        address = json.loads(address_file.read_text())["address"]
+        address = search.scheduler_address(address_file, timeout=60)
         for name in ("w1", "w2"):
             started.append(
                 subprocess.Popen(
@@ -308,3 +305,17 @@ def test_the_train_page_searches_shows_the_ranked_table_and_trains_the_best(
     assert set(found["best_params"]) == set(GRID)
     next(b for b in at.button if b.label == "Train the best").click().run()
     assert asked["params"] == grids.params_from_flags(found["best_params"])
+
+
+def test_the_scheduler_file_is_read_once_it_is_whole_and_never_read_empty(tmp_path):
+    import threading
+
+    path = tmp_path / "scheduler.json"
+    path.write_text("")  # what the scheduler leaves between creating the file and writing it
+    later = threading.Timer(0.5, lambda: path.write_text('{"address": "tcp://127.0.0.1:1"}'))
+    later.start()
+    assert search.scheduler_address(path, timeout=10) == "tcp://127.0.0.1:1"
+    later.join()
+    path.write_text("")
+    with pytest.raises(ClusterError, match="no scheduler address after 0.5 s"):
+        search.scheduler_address(path, timeout=0.5)
