@@ -106,9 +106,10 @@ class QuickNeighbours(DerivedCacheMixin, KNeighborsClassifier):
     """A :class:`KNeighborsClassifier` that answers a few digits fast.
 
     Fitted with a tree (few features: scikit-learn's "auto" picks a k-d tree), the tree is
-    queried directly. For Euclidean brute-force search of a few digits, one numpy matrix-vector product and
-    a partial sort beat scikit-learn's chunked search (1.3 ms instead of ~10 ms for one digit
-    against 60k stored digits); the candidates' distances are then recomputed exactly.
+    queried directly. For Euclidean brute-force search of a few digits, one numpy
+    matrix-vector product and a partial sort beat scikit-learn's chunked search (1.3 ms instead
+    of ~10 ms for one digit against 60k stored digits); the candidates' distances are then
+    recomputed exactly.
     """
 
     _derived = ("_sq",)  # squared norms of the stored digits, rebuilt on first search
