@@ -59,8 +59,8 @@ SHORT = 0.55  #: pieces under this fraction of the number's height pay PRIOR_SHO
 PRIOR_SHORT = 4.0
 WHOLE = -2.0  #: a group that scores at least this as one digit is not cut
 PER_DIGIT = -2.5  #: added to a splitting's score for each digit in it
-GAIN = 0.0  #: a splitting must beat the whole by this much
-SPLIT_ASPECT, NARROW = 1.0, 8.0  #: ...and by NARROW more per unit of aspect under SPLIT_ASPECT
+SPLIT_ASPECT, NARROW = 1.0, 8.0  #: a narrower group's splitting must beat it whole by NARROW
+#: per unit of aspect under SPLIT_ASPECT
 MIN_TALL = 0.35  #: a piece shorter than this fraction of the height is part of a digit
 #: groups wider than this times their height are not cut by recognition (this bounds the work:
 #: some 60 straight cuts, 600 pieces)
@@ -125,9 +125,10 @@ def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[
         return []
     edges = [np.zeros(h, np.intp), np.full(h, w, np.intp)]
     bounds = [edges[0], *candidate_cuts(mask, height), edges[1]]
-    # Reading the group as one digit is always a choice, however wide it is.
+    group = ink_span(mask)
+    # Reading the group as one digit is always a choice, however wide it is (spans[0]).
     spans, forms = [(0, len(bounds) - 1)], [preprocess.piece_form(work)]
-    priors = [size_prior(*ink_span(mask), height)]
+    priors = [size_prior(*group, height)]
     for i in range(len(bounds) - 1):
         for j in range(i + 1, len(bounds)):
             piece = _piece(work, bounds[i], bounds[j])
@@ -146,10 +147,7 @@ def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[
     for (i, j), v in sorted(zip(spans, value.tolist(), strict=True), key=lambda s: s[0][1]):
         if best[i] + v > best[j]:
             best[j], came[j] = best[i] + v, i
-    if not np.isfinite(best[-1]):
-        return []
-    whole = dict(zip(spans, value.tolist(), strict=True)).get((0, len(bounds) - 1))
-    if whole is not None and best[-1] < whole + _margin(*ink_span(mask)):
+    if best[-1] < value[0] + _margin(*group):  # a splitting must beat the whole by the margin
         return []
     chosen, j = [], len(bounds) - 1
     while came[j] > 0:
@@ -159,10 +157,10 @@ def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[
 
 
 def _margin(rows: int, cols: int) -> float:
-    """How much better than the whole a splitting must read: by :data:`GAIN`, and by
-    :data:`NARROW` more per unit of aspect under :data:`SPLIT_ASPECT` (the halves of one
-    narrow digit often read as 1s; two digits side by side are rarely narrow)."""
-    return GAIN + NARROW * max(0.0, SPLIT_ASPECT - cols / max(rows, 1))
+    """How much better than the whole a splitting must read: :data:`NARROW` per unit of aspect
+    under :data:`SPLIT_ASPECT` (the halves of one narrow digit often read as 1s; two digits
+    side by side are rarely narrow)."""
+    return NARROW * max(0.0, SPLIT_ASPECT - cols / max(rows, 1))
 
 
 def candidate_cuts(mask: NDArray[np.bool_], height: int) -> list[NDArray[np.intp]]:

@@ -150,7 +150,7 @@ def _cut_groups(groups: list[tuple[NDArray, tuple[int, int]]], score: Scorer | N
         ]
     wholes = [to_mnist(crop) for crop, _ in groups]
     spans = [cuts.ink_span(crop >= INK) for crop, _ in groups]
-    # Only a group wide enough for two digits may be cut; all are read whole in one batch.
+    # Only a group wide enough for two digits may be cut; those are read whole in one batch.
     wide = [i for i, (rows, cols) in enumerate(spans) if cols >= cuts.MIN_SPLIT * rows]
     whole = np.zeros(len(groups))
     if wide:
