@@ -52,7 +52,9 @@ def test_pairs_score_lower_as_one_digit_with_the_detector_and_models_without_one
     assert np.all(drop >= 0) and np.median(drop) > 1.0
     assert np.median(plain(singles) - with_it(singles)) < 0.2
     canvas = synthetic.render_number([mnist_test.images[i] for i in (0, 1, 2)])
-    assert recognize.recognize(without, canvas).text == recognize.recognize(small_model, canvas).text
+    assert (
+        recognize.recognize(without, canvas).text == recognize.recognize(small_model, canvas).text
+    )
 
 
 def test_a_model_without_a_front_end_to_read_gets_no_detector(small_model, mnist_test):
