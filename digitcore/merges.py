@@ -129,7 +129,8 @@ def fit_detector(
         Digits neither the model nor the detector trained on (the test digits): singles and
         pairs made from them measure how often the detector is right.
     n : int
-        Single digits, and as many pairs (:func:`make_examples`).
+        Single digits, and as many pairs (:func:`make_examples`); at most half as many as
+        ``images`` (a model of a few hundred digits learns from a pair per two of them).
     seed : int
         Seeds the examples and the forest.
 
@@ -139,8 +140,11 @@ def fit_detector(
         For the metadata: how many examples of each kind and what they were made from, and
         with ``unseen``, the share of unseen singles and pairs it calls merged
         (probability over 0.5); None (and no detector) when the model has no front end to read
-        (:func:`features`).
+        (:func:`features`) or ``images`` holds fewer than two digits.
     """
+    n = min(n, len(images) // 2)
+    if n < 1:
+        return None  # one digit makes no pair
     singles, pairs = make_examples(images, n, seed=seed)
     X = features(model, np.concatenate([singles, pairs]))
     if X is None:
@@ -156,7 +160,7 @@ def fit_detector(
         f"{GAP[1]:+.0%} of the height",
     }
     if unseen is not None and len(unseen) >= 2:
-        k = min(n, 1000)
+        k = min(n, len(unseen) // 2, 1000)
         singles, pairs = make_examples(unseen, k, seed=seed + 1)
         said["unseen_singles_flagged"] = float(np.mean(merged_probability(model, singles) > 0.5))
         said["unseen_pairs_flagged"] = float(np.mean(merged_probability(model, pairs) > 0.5))

@@ -28,7 +28,8 @@ def test_training_gives_the_model_a_detector_and_says_how_it_did_on_unseen_digit
     small_model, small_model_info
 ):
     said = small_model_info.metadata["merges"]
-    assert said["singles"] == said["pairs"] == merges.EXAMPLES
+    n_train = small_model_info.metadata["n_train"]
+    assert said["singles"] == said["pairs"] == min(merges.EXAMPLES, n_train // 2)
     assert "unseen digits" in said["measured_on"]
     assert said["unseen_pairs_flagged"] >= 0.8 and said["unseen_singles_flagged"] <= 0.1
     assert getattr(small_model, merges.ATTRIBUTE) is not None
@@ -62,6 +63,7 @@ def test_a_model_without_a_front_end_to_read_gets_no_detector(small_model, mnist
     delattr(model, merges.ATTRIBUTE)
     model.named_estimators_ = {"svc": model.named_estimators_["svc"]}
     assert merges.fit_detector(model, mnist_test.images[:100], n=20) is None
+    assert merges.fit_detector(small_model, mnist_test.images[:1]) is None
     assert not hasattr(model, merges.ATTRIBUTE)
     with pytest.raises(ValueError, match="at least two digits"):
         merges.make_examples(mnist_test.images[:1], 5)
