@@ -75,6 +75,7 @@ def init_state() -> None:
     # chosen, another page visited): its fabric.js JSON to draw it again, and its pixels.
     state.setdefault("drawing", None)  # (json, RGBA array) or None
     state.setdefault("restored", None)  # the JSON the mounted canvas started from
+    state.setdefault("canvas_shown", False)  # the last run of this page showed the canvas
 
 
 def identify() -> None:
@@ -118,10 +119,13 @@ def canvas_input() -> Input:
     """The canvas with its Identify and Clear buttons and the "Read as I draw" switch."""
     key = f"canvas-{state.canvas_id}"
     ink, paper = COLOURS[theme()]
-    if key not in state:
+    if key not in state or not state.canvas_shown:
         # Mounting now (first visit, back from Upload or another page): start from the kept
         # drawing. Only now: a changed starting drawing makes a mounted canvas redraw itself.
+        # The widget's key alone cannot tell: a run cut short by the next click (Upload, then
+        # Draw at once) leaves the unmounted canvas's key in the session state.
         state.restored = recoloured(state.drawing[0] if state.drawing else None, ink)
+    state.canvas_shown = True
     with st.container(key="canvas"):
         canvas = st_canvas(
             stroke_color=ink,
@@ -184,7 +188,10 @@ def current_input() -> Input:
     source = st.segmented_control(
         "Input", SOURCES, default="Draw", required=True, label_visibility="collapsed"
     )
-    return canvas_input() if source == "Draw" else upload_input()
+    if source != "Draw":
+        state.canvas_shown = False  # set first: this run may be cut short by the next click
+        return upload_input()
+    return canvas_input()
 
 
 def reading_key(model_path: str, image: NDArray[np.uint8] | bytes | None) -> ReadingKey:
