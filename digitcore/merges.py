@@ -97,16 +97,23 @@ def features(model: Any, forms: NDArray[np.uint8]) -> NDArray[np.float32] | None
 
     Returns None when ``model`` has no such front end (a model of another recipe).
     """
-    member = getattr(model, "named_estimators_", {}).get(MEMBER)
-    front = getattr(member, "steps", [[None, None]])[0][1]
-    steps = getattr(front, "named_steps", {})
-    if "gradients" not in steps or "pca" not in steps:
+    front = _front_end(model)
+    if front is None:
         return None
+    steps = front.named_steps
     gradients = steps["gradients"].transform(forms)
     pca = steps["pca"]
     components = pca.transform(gradients)
     left_out = np.linalg.norm(gradients - pca.inverse_transform(components), axis=1)
     return np.column_stack([components, left_out, front.transform(forms)]).astype(np.float32)
+
+
+def _front_end(model: Any) -> Any | None:
+    """The k-NN member's front end if it has the steps :func:`features` reads, else None."""
+    member = getattr(model, "named_estimators_", {}).get(MEMBER)
+    front = getattr(member, "steps", [[None, None]])[0][1]
+    steps = getattr(front, "named_steps", {})
+    return front if "gradients" in steps and "pca" in steps else None
 
 
 def fit_detector(
@@ -143,12 +150,10 @@ def fit_detector(
         (:func:`features`) or ``images`` holds fewer than two digits.
     """
     n = min(n, len(images) // 2)
-    if n < 1:
-        return None  # one digit makes no pair
+    if n < 1 or _front_end(model) is None:
+        return None  # one digit makes no pair; without a front end, nothing to read
     singles, pairs = make_examples(images, n, seed=seed)
     X = features(model, np.concatenate([singles, pairs]))
-    if X is None:
-        return None
     y = np.repeat([0, 1], n)
     detector = QuickForest(n_estimators=100, min_samples_leaf=2, random_state=seed, n_jobs=2)
     detector.fit(X, y).set_params(n_jobs=1)  # it reads a few dozen pieces at a time
