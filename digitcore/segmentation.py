@@ -124,20 +124,23 @@ def segment(gray: NDArray, *, score: Scorer | None = None) -> list[Digit]:
     return _cut_groups(groups, score)
 
 
-def cut(crop: NDArray, origin: tuple[int, int], *, score: Scorer | None = None) -> list[Digit]:
-    """The digits in one group's ink, left to right, each in MNIST form.
+def cut(
+    groups: list[tuple[NDArray, tuple[int, int]]], *, score: Scorer | None = None
+) -> list[Digit]:
+    """The digits in groups of ink, left to right, each in MNIST form (step 5 of the module
+    doc): the groups are read whole in one batch, as one drawing's groups are.
 
     Parameters
     ----------
-    crop : ndarray of shape (h, w), ink high on background 0
-        One group of ink (a digit, or digits that touch), other ink blanked.
-    origin : (int, int)
-        ``(x, y)`` of the crop's top-left pixel in the drawing, for the digits' boxes.
+    groups : list of (crop, origin)
+        Each group's ink, ``crop`` of shape (h, w) with ink high on background 0 (one digit,
+        or digits that touch; other ink blanked), and ``origin`` the ``(x, y)`` of its
+        top-left pixel in the drawing, for the digits' boxes. Left to right.
     score : callable, optional
         With it, touching digits are cut by recognition (:func:`digitcore.cuts.split`);
         without it, at ink valleys (:func:`digitcore.valleys.valley_split`).
     """
-    return _cut_groups([(np.asarray(crop), origin)], score)
+    return _cut_groups([(np.asarray(crop), origin) for crop, origin in groups], score)
 
 
 def _cut_groups(groups: list[tuple[NDArray, tuple[int, int]]], score: Scorer | None) -> list[Digit]:

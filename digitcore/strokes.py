@@ -218,11 +218,13 @@ def segment(
         b = found[int(np.argmin(gaps))]
         if min(gaps) <= segmentation.ATTACH * (b[3] - b[1]):
             b[:] = [min(b[0], x0), min(b[1], y0), max(b[2], x1), max(b[3], y1), b[4] + ids]
-    digits = []
-    for *_, ids in sorted(found, key=lambda b: (b[0] + b[2]) / 2):
-        crop, origin = render([strokes[i] for i in ids], brush=brush)
-        digits += segmentation.cut(crop, origin, score=score)
-    return digits
+    # One batch for all groups: the models' per-call cost, paid once per group, was most of
+    # reading a drawing.
+    groups = [
+        render([strokes[i] for i in ids], brush=brush)
+        for *_, ids in sorted(found, key=lambda b: (b[0] + b[2]) / 2)
+    ]
+    return segmentation.cut(groups, score=score)
 
 
 def render(

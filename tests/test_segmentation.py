@@ -81,8 +81,8 @@ def test_a_group_the_models_read_whole_is_not_cut(mnist_test):
     zero = _ink(stroke_alpha(first_of(mnist_test, 0), height_px=120, brush_px=14))
     # As wide as the widest digits (1.35 times its height): the models' reading decides.
     wide_zero = np.asarray(Image.fromarray(zero).resize((180, 134)))
-    assert len(segmentation.cut(wide_zero, (0, 0), score=ones)) == 1
-    assert len(segmentation.cut(wide_zero, (0, 0), score=narrow_only)) > 1  # read badly whole
+    assert len(segmentation.cut([(wide_zero, (0, 0))], score=ones)) == 1
+    assert len(segmentation.cut([(wide_zero, (0, 0))], score=narrow_only)) > 1  # read badly whole
 
 
 def test_a_group_read_badly_whole_is_cut_where_both_pieces_read_well():
