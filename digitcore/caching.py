@@ -63,9 +63,9 @@ class LastResult:
 
     def __init__(self, max_bytes: int = MEMO_MAX_BYTES):
         self.max_bytes = max_bytes
-        self._last: tuple[Hashable, NDArray] | None = None
+        self._last: tuple[Hashable, Any] | None = None
 
-    def get(self, key: Hashable, compute: Callable[[], NDArray]) -> NDArray:
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         """The result remembered for ``key``, or ``compute()``'s, remembered in its place.
 
         Parameters
@@ -73,18 +73,21 @@ class LastResult:
         key : hashable
             Names the input, e.g. a :func:`fingerprint`.
         compute : callable
-            Makes the result (an ndarray) when ``key`` is not the last one.
+            Makes the result when ``key`` is not the last one: an ndarray, or a tuple of them
+            (as a nearest-neighbours search's distances and indices).
 
         Returns
         -------
-        ndarray, read-only
+        ndarray or tuple of ndarray, read-only
         """
         last = self._last  # one read: another thread may swap it meanwhile
         if last is not None and last[0] == key:
             return last[1]
         result = compute()
-        result.flags.writeable = False
-        if result.nbytes <= self.max_bytes:
+        arrays = result if isinstance(result, tuple) else (result,)
+        for array in arrays:
+            array.flags.writeable = False
+        if sum(array.nbytes for array in arrays) <= self.max_bytes:
             self._last = (key, result)
         return result
 

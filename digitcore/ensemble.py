@@ -288,7 +288,15 @@ def vote(model: VotingClassifier, votes: NDArray[np.integer]) -> NDArray:
     ndarray of shape (n,)
         The weighted majority; a tie goes to the lowest label, as in scikit-learn.
     """
-    encoded = model.le_.transform(np.asarray(votes).ravel()).reshape(np.shape(votes))
+    votes = np.asarray(votes)
+    # The label encoder's sorted classes, looked up directly: LabelEncoder.transform's checks
+    # cost more than a drawing's vote.
+    classes = model.le_.classes_
+    encoded = np.searchsorted(classes, votes)
+    if votes.size and not np.array_equal(classes[np.minimum(encoded, len(classes) - 1)], votes):
+        raise ValueError(
+            f"expected votes among the classes {classes.tolist()}, got {votes.tolist()}"
+        )
     weights = np.ones(encoded.shape[1]) if model.weights is None else np.asarray(model.weights)
     scores = np.zeros((len(encoded), len(model.classes_)))
     for column, weight in enumerate(weights):

@@ -153,12 +153,14 @@ def _cut_groups(groups: list[tuple[NDArray, tuple[int, int]]], score: Scorer | N
         ]
     wholes = [to_mnist(crop) for crop, _ in groups]
     spans = [cuts.ink_span(crop >= INK) for crop, _ in groups]
-    # Only a group wide enough for two digits may be cut; those are read whole in one batch.
+    # Only a group wide enough for two digits may be cut. All are read whole in one batch,
+    # the narrow ones too: when none is cut, that batch is the one the reader reads next, and
+    # the models remember their features and answers for it.
     wide = [i for i, (rows, cols) in enumerate(spans) if cols >= cuts.MIN_SPLIT * rows]
     whole = np.zeros(len(groups))
     if wide:
-        priors = [cuts.size_prior(*spans[i], spans[i][0]) for i in wide]
-        whole[wide] = score(np.stack([wholes[i] for i in wide])) - np.asarray(priors)
+        priors = np.asarray([cuts.size_prior(*span, span[0]) for span in spans])
+        whole = score(np.stack(wholes)) - priors
     digits = []
     for i, (crop, origin) in enumerate(groups):
         rows, cols = spans[i]
