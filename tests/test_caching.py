@@ -62,6 +62,19 @@ def test_last_result_reuses_the_last_result_read_only_and_only_for_its_key():
     assert len(calls) == 4
 
 
+def test_last_result_keeps_a_tuple_of_arrays_whole_and_read_only():
+    memo, calls = LastResult(), []
+
+    def search():  # as a nearest-neighbours search answers: distances and indices
+        calls.append(1)
+        return np.array([[0.5, 1.0]]), np.array([[3, 7]])
+
+    distances, indices = memo.get("q", search)
+    again = memo.get("q", search)
+    assert len(calls) == 1 and again[0] is distances and again[1] is indices
+    assert not distances.flags.writeable and not indices.flags.writeable
+
+
 def test_last_result_does_not_keep_results_over_its_size_limit():
     memo, calls = LastResult(max_bytes=100), []
     big = lambda: calls.append(1) or np.zeros(13)  # noqa: E731  (104 bytes)

@@ -92,6 +92,13 @@ def test_vote_counts_each_members_weight_and_any_number_of_members(weights, vote
     np.testing.assert_array_equal(vote(model, np.array(votes)), np.atleast_1d(expected))
 
 
+@pytest.mark.parametrize("votes", [[[1, 3, 4]], [[1, 3, 10]], [[0, 3, 3]]])
+def test_a_vote_for_a_class_the_ensemble_does_not_know_is_refused(votes):
+    model = _constant_voters((1, 1, 1), labels=[1, 3, 7, 9])
+    with pytest.raises(ValueError, match=r"expected votes among the classes \[1, 3, 7, 9\]"):
+        vote(model, np.array(votes))
+
+
 def test_ensemble_beats_accuracy_floor_on_small_subset(fitted):
     _, _, _, _, labels, predicted, _ = fitted
     # Measured 98.4% on MNIST's training set, 98.5% on the offline sample (3k/1k
@@ -244,7 +251,29 @@ def test_fitted_model_pickles_without_derived_caches(fitted):
     assert "_sq" not in restored.named_estimators_["knn"][-1].__dict__
     assert "_landmarks64" not in restored.named_estimators_["knn"][0][-1].__dict__
     assert "_memo" not in restored.named_estimators_["knn"][0].__dict__
+    assert "_memo" not in restored.named_estimators_["knn"][-1].__dict__
+    assert "_memo" not in restored.named_estimators_["rf"][-1].__dict__
     np.testing.assert_array_equal(restored.predict(images[:50]), model.predict(images[:50]))
+
+
+def test_the_forest_and_the_neighbour_search_answer_a_repeated_batch_from_memory(fitted):
+    model, _, _, images, *_ = fitted
+    forest, knn = model.named_estimators_["rf"], model.named_estimators_["knn"]
+    batch = images[200:203].copy()  # a drawing's few digits, none read before
+    proba = forest.predict_proba(batch)
+    assert forest.predict_proba(batch) is proba  # scoring the ink, then reading the digits
+    assert not proba.flags.writeable
+    features = knn[:-1].transform(batch)
+    found = knn[-1].kneighbors(features, n_neighbors=3)
+    assert knn[-1].kneighbors(features, n_neighbors=3) is found
+    assert knn[-1].kneighbors(features, n_neighbors=2) is not found  # another question
+    batch[0, 14, 14] ^= 1  # other content: answered afresh, as scikit-learn answers it
+    fresh = forest.predict_proba(batch)
+    assert fresh is not proba
+    from sklearn.ensemble import RandomForestClassifier
+
+    reference = RandomForestClassifier.predict_proba(forest[-1], forest[:-1].transform(batch))
+    np.testing.assert_allclose(fresh, reference)
 
 
 def test_members_predict_small_and_large_batches_alike_and_svc_has_no_proba(fitted):

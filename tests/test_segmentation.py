@@ -85,6 +85,23 @@ def test_a_group_the_models_read_whole_is_not_cut(mnist_test):
     assert len(segmentation.cut([(wide_zero, (0, 0))], score=narrow_only)) > 1  # read badly whole
 
 
+def test_a_drawings_groups_are_read_whole_in_one_batch_narrow_ones_too(mnist_test):
+    zero = _ink(stroke_alpha(first_of(mnist_test, 0), height_px=120, brush_px=14))
+    one = np.zeros((120, 20), np.uint8)
+    one[:, 4:16] = 255  # too narrow to be cut, read in the same batch all the same
+    batches = []
+
+    def counting(forms):
+        batches.append(len(forms))
+        return np.zeros(len(forms))  # every group reads well whole
+
+    groups = [(zero, (0, 0)), (one, (200, 0)), (zero, (300, 0))]
+    found = segmentation.cut(groups, score=counting)
+    assert batches == [3]  # one call of the models for the whole drawing
+    left = int(np.flatnonzero((zero >= segmentation.INK).any(axis=0))[0])
+    assert [d.box[0] for d in found] == [left, 204, 300 + left]  # each in its own place
+
+
 def test_a_group_read_badly_whole_is_cut_where_both_pieces_read_well():
     joined = np.zeros((100, 90), np.uint8)
     joined[5:95, 10:22] = joined[5:95, 68:80] = 255
