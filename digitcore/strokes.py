@@ -244,11 +244,14 @@ def render(
     right, bottom = np.ceil(points.max(axis=0)).astype(int) + pad
     image = Image.new("L", (int(right - left) + 1, int(bottom - top) + 1), 0)
     pen = ImageDraw.Draw(image)
-    width = max(1, round(brush))
+    width, radius = max(1, round(brush)), brush / 2
     for stroke in strokes:
         xy = [(float(x - left), float(y - top)) for x, y in stroke]
         if len(xy) > 1:
-            pen.line(xy, fill=255, width=width, joint="curve")
-        for x, y in (xy[0], xy[-1]):  # round caps (and a click's dot)
-            pen.ellipse((x - brush / 2, y - brush / 2, x + brush / 2, y + brush / 2), fill=255)
+            pen.line(xy, fill=255, width=width)
+        # Round joins and caps (and a click's dot), as the canvas draws them: a disc at every
+        # point. Pillow's own round joins (joint="curve") took 3x as long, a sixth of reading
+        # a drawing, and differ from these only in edge pixels.
+        for x, y in xy:
+            pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
     return np.asarray(image), (int(left), int(top))
