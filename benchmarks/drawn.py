@@ -13,6 +13,10 @@ height, white on black, black on white and ink on a transparent canvas.
 * 3-digit numbers on 840x280 images, white ink on black, digits spaced, touching or overlapping:
   ours against "before" (the same pixel path with touching digits cut at ink valleys only, as
   before segmentation by recognition).
+* The Draw page's way: 3-digit numbers with touching or overlapping digits written with
+  hand-made pen strokes (``tests/browser_strokes.py``, its ``sample_numbers``: digits drawn
+  with a seeded generator, seed 11), read through their strokes as the canvas sends them, and
+  the same drawings read from their pixels alone.
 
 Run::
 
@@ -35,12 +39,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+# The project, and its tests' hand-made pen strokes.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from browser_strokes import canvas_json, render, sample_numbers
 
 from digitcore import images, segmentation, settings, synthetic
 from digitcore.data import load_mnist
 from digitcore.evaluation import check_unseen
 from digitcore.recognize import read_digits, recognize
+from digitcore.strokes import Drawing
 
 
 def tutorial_preprocess(rgba: np.ndarray) -> np.ndarray:
@@ -104,6 +113,22 @@ def wide_numbers(model, te, *, n: int, seed: int) -> dict:
             "ours_ms": float(np.median(ms)),
         }
     return out
+
+
+def stroke_numbers(model, *, n: int) -> dict:
+    """Exact reads and median ms of pen-stroke numbers, through their strokes and their pixels."""
+    numbers = sample_numbers(n)
+    truth = [text for text, _ in numbers]
+    drawings = [Drawing(render(lines), canvas_json(lines)) for _, lines in numbers]
+    by_strokes, ms_strokes = read_ours(model, drawings)
+    by_pixels, ms_pixels = read_ours(model, [d.pixels for d in drawings])
+    return {
+        "n": n,
+        "strokes": _exact(by_strokes, truth),
+        "strokes_ms": float(np.median(ms_strokes)),
+        "pixels": _exact(by_pixels, truth),
+        "pixels_ms": float(np.median(ms_pixels)),
+    }
 
 
 def read_tutorial(model, canvases: np.ndarray) -> list[str]:
@@ -185,6 +210,7 @@ def run(args: argparse.Namespace) -> dict:
     }
 
     result["wide_numbers"] = wide_numbers(model, te, n=args.wide, seed=args.seed)
+    result["stroke_numbers"] = stroke_numbers(model, n=args.strokes)
 
     blanks = synthetic.blank_canvases(args.blanks, seed=args.seed)
     ours, t = read_ours(model, blanks)
@@ -218,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--numbers", type=int, default=500)
     parser.add_argument("--blanks", type=int, default=200)
     parser.add_argument("--wide", type=int, default=200, help="840x280 numbers of each kind")
+    parser.add_argument(
+        "--strokes", type=int, default=120, help="pen-stroke numbers (touching or overlapping)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
@@ -241,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'set':<26}{'n':>6}{'before':>10}{'ours':>8}{'ours ms':>9}")
     for kind, r in result["wide_numbers"].items():
         print(f"{kind:<26}{r['n']:>6}{r['before']:>10.1%}{r['ours']:>8.1%}{r['ours_ms']:>9.2f}")
+    r = result["stroke_numbers"]
+    print("3-digit numbers written with pen strokes, touching or overlapping (the Draw page)")
+    print(f"{'read through':<26}{'n':>6}{'exact':>10}{'ms':>8}")
+    for way in ("strokes", "pixels"):
+        print(f"{way:<26}{r['n']:>6}{r[way]:>10.1%}{r[way + '_ms']:>8.2f}")
     print(
         f"(3-digit numbers with the right digit count: {result['numbers']['ours_digit_count_right']:.1%})"
     )

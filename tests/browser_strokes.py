@@ -224,6 +224,15 @@ def render(
     return np.asarray(image)
 
 
+def canvas_json(strokes: list[list[tuple[float, float]]]) -> dict:
+    """Strokes as the canvas's ``json_data``: one fabric.js path per stroke (an M, then Ls)."""
+    return {
+        "objects": [
+            {"type": "path", "path": [["M", *s[0]], *(["L", *p] for p in s[1:])]} for s in strokes
+        ]
+    }
+
+
 #: The kinds of scribble :func:`scribbles` draws, in the order it cycles through them.
 SCRIBBLE_KINDS = ("zigzag", "line", "spiral", "cross", "first stroke of a 4", "star")
 

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from browser_strokes import DIGITS, place, render
+from browser_strokes import DIGITS, canvas_json, place, render
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,15 +37,6 @@ CAPTURED = {
         }
     ],
 }
-
-
-def fabric(lines) -> dict:
-    """Polylines as the canvas's json_data."""
-    return {
-        "objects": [
-            {"type": "path", "path": [["M", *s[0]], *(["L", *p] for p in s[1:])]} for s in lines
-        ]
-    }
 
 
 def touching_number(digits, *, overlap: float = 0.08, ways=None) -> list:
@@ -86,7 +77,7 @@ def test_touching_and_overlapping_digits_are_separate_groups(number):
 def test_a_touching_number_is_read_from_its_strokes_where_pixels_fail(small_model, number):
     lines = touching_number([int(c) for c in number], ways=[1, 0, 1, 0][: len(number)])
     pixels = render(lines)
-    reading = recognize(small_model, Drawing(pixels, fabric(lines)))
+    reading = recognize(small_model, Drawing(pixels, canvas_json(lines)))
     assert reading.text == number
     boxes = [d.box for d in reading.digits]
     assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
@@ -101,10 +92,10 @@ def test_without_path_objects_the_pixels_are_read(small_model):
 
 def test_a_dot_alone_is_too_small_and_a_dot_beside_a_digit_is_ignored(small_model):
     dot = [[(500.0, 120.0), (500.5, 120.2)]]
-    alone = recognize(small_model, Drawing(render(dot), fabric(dot)))
+    alone = recognize(small_model, Drawing(render(dot), canvas_json(dot)))
     assert alone.status == "too_small"
     seven = place(DIGITS[7][0], left=100, top=40, height=190)
-    both = recognize(small_model, Drawing(render(seven + dot), fabric(seven + dot)))
+    both = recognize(small_model, Drawing(render(seven + dot), canvas_json(seven + dot)))
     assert both.text == "7"
 
 
@@ -134,7 +125,9 @@ stroke_lists = st.lists(
 @given(lines=stroke_lists, brush=st.floats(1, 60))
 def test_any_stroke_list_gives_digits_in_mnist_form_or_none_in_bounded_time(lines, brush):
     start = time.perf_counter()
-    found = strokes.segment(strokes.from_canvas(fabric(lines)), canvas_hw=(280, 680), brush=brush)
+    found = strokes.segment(
+        strokes.from_canvas(canvas_json(lines)), canvas_hw=(280, 680), brush=brush
+    )
     assert time.perf_counter() - start < 2.0
     for digit in found:
         assert digit.image.shape == (28, 28) and digit.image.dtype == np.uint8
@@ -148,6 +141,6 @@ def test_thousands_of_tiny_strokes_finish_quickly():
         [(float(x), float(y)), (float(x) + 1, float(y))] for x, y in rng.uniform(0, 280, (1500, 2))
     ]
     start = time.perf_counter()
-    found = strokes.segment(strokes.from_canvas(fabric(lines)), canvas_hw=(280, 680), brush=18)
+    found = strokes.segment(strokes.from_canvas(canvas_json(lines)), canvas_hw=(280, 680), brush=18)
     assert time.perf_counter() - start < 5.0
     assert all(d.image.shape == (28, 28) for d in found)
