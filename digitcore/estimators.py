@@ -213,8 +213,9 @@ class TagsOnceMixin(DerivedCacheMixin):
 
     scikit-learn rebuilds a pipeline's tags (asking every step for its own, deep-copying some)
     in each ``check_is_fitted``, so in every ``predict`` and ``transform``: ~0.15 ms a call,
-    a dozen calls in reading one drawing. The tags depend only on the steps, so they are
-    dropped on ``fit`` and ``set_params``. List ``"_tags"`` in a subclass's ``_derived``.
+    15-17 calls in reading one 3-digit drawing (measured). The tags depend only on the steps,
+    so they are dropped on ``fit`` and ``set_params``. List ``"_tags"`` in a subclass's
+    ``_derived``.
     """
 
     _derived: tuple[str, ...] = ("_tags",)
