@@ -55,16 +55,23 @@ def canvas_to_gray(rgba: NDArray) -> NDArray[np.uint8]:
     ImageError
         If the array does not have one of the shapes above, or is empty.
     """
-    arr = np.asarray(rgba)
-    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)) or arr.size == 0:
-        raise ImageError(
-            f"expected an RGBA array of shape (H, W, 4) (or (H, W, 3), (H, W)); got shape {arr.shape}"
-        )
+    arr = check_canvas(rgba)
     if arr.dtype.kind == "f":
         arr = np.clip(arr * 255.0 if arr.max() <= 1.0 else arr, 0, 255).astype(np.uint8)
     elif arr.dtype != np.uint8:
         arr = np.clip(arr, 0, 255).astype(np.uint8)
     return _stretch(_ink(arr))
+
+
+def check_canvas(rgba: NDArray) -> NDArray:
+    """``rgba`` as an array, or an :class:`ImageError` saying it is not a canvas's shape
+    ((H, W, 4), (H, W, 3) or (H, W), not empty)."""
+    arr = np.asarray(rgba)
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)) or arr.size == 0:
+        raise ImageError(
+            f"expected an RGBA array of shape (H, W, 4) (or (H, W, 3), (H, W)); got shape {arr.shape}"
+        )
+    return arr
 
 
 def read_image(source: str | Path | bytes) -> NDArray[np.uint8]:

@@ -239,15 +239,17 @@ def recognize(model: Any, image: Any) -> Reading:
         When the input is not an image that can be read.
     """
     drawing = image if isinstance(image, strokes.Drawing) else None
-    gray = _gray(image if drawing is None else drawing.pixels)
     lines = strokes.from_canvas(drawing.objects) if drawing is not None else []
     if lines:  # no strokes (a blank canvas, other objects): the pixels say it all
+        # Only the canvas's size is needed: its ink map (~1 ms) is not made.
+        canvas_hw = images.check_canvas(drawing.pixels).shape[:2]
         # A group still too wide for one digit (one stroke writing two) is cut by recognition.
         found = strokes.segment(
-            lines, canvas_hw=gray.shape[:2], brush=drawing.brush, score=piece_scores(model)
+            lines, canvas_hw=canvas_hw, brush=drawing.brush, score=piece_scores(model)
         )
-        has_ink = bool(lines)
+        has_ink = True
     else:
+        gray = _gray(image if drawing is None else drawing.pixels)
         # Touching digits in pixels are cut where the models read the pieces best.
         found = segmentation.segment(gray, score=piece_scores(model))
         has_ink = segmentation.has_ink(gray)

@@ -90,6 +90,13 @@ def test_without_path_objects_the_pixels_are_read(small_model):
     assert reading.text == "7"
 
 
+def test_strokes_with_pixels_that_are_no_canvas_are_an_image_error(small_model):
+    seven = place(DIGITS[7][0], left=100, top=40, height=190)
+    # The stroke path only needs the canvas's size, and still checks what it was given.
+    with pytest.raises(ImageError, match=r"expected an RGBA array"):
+        recognize(small_model, Drawing(np.zeros((280, 680, 2), np.uint8), canvas_json(seven)))
+
+
 def test_a_dot_alone_is_too_small_and_a_dot_beside_a_digit_is_ignored(small_model):
     dot = [[(500.0, 120.0), (500.5, 120.2)]]
     alone = recognize(small_model, Drawing(render(dot), canvas_json(dot)))
