@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,11 +23,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))  # the scheduler and workers are started as the tests do
 
+import daskprocs  # noqa: E402
 from sklearn.model_selection import GridSearchCV, ParameterGrid  # noqa: E402
 
 from digitcore import data, ensemble, grids, search, settings  # noqa: E402
-from digitcore.search import scheduler_address  # noqa: E402
 
 
 def _scores(results: list[dict]) -> list[tuple]:
@@ -38,32 +38,11 @@ def _scores(results: list[dict]) -> list[tuple]:
 @contextlib.contextmanager
 def separate_cluster(n_workers: int = 2):
     """A ``dask scheduler`` and ``n_workers`` ``dask worker`` processes on 127.0.0.1."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    dask = [sys.executable, "-m", "dask"]
-    quiet = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    with tempfile.TemporaryDirectory() as folder:
-        address_file = Path(folder) / "scheduler.json"
-        started = [
-            subprocess.Popen(
-                [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                 "--scheduler-file", str(address_file)], cwd=folder, **quiet,
-            )
-        ]  # fmt: skip
-        try:
-            address = scheduler_address(address_file, timeout=60)
-            for i in range(n_workers):
-                started.append(
-                    subprocess.Popen(
-                        [*dask, "worker", address, "--name", f"w{i}", "--nthreads", "1",
-                         "--host", "127.0.0.1", "--no-dashboard"], cwd=folder, **quiet,
-                    )
-                )  # fmt: skip
-            yield address
-        finally:
-            for process in reversed(started):
-                process.terminate()
-            for process in started:
-                process.wait(timeout=30)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        daskprocs.separate_cluster(folder, n_workers=n_workers) as (address, _),
+    ):
+        yield address
 
 
 def main() -> None:

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 
+import daskprocs
 import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
@@ -176,36 +174,8 @@ GRID_PARAMS = {"front": {"n_components": 150}, "rf": {"n_estimators": 10}}
 @pytest.fixture(scope="module")
 def separate_cluster(tmp_path_factory):
     """``dask scheduler`` and two ``dask worker`` processes on 127.0.0.1, stopped afterwards."""
-    folder = tmp_path_factory.mktemp("dask")
-    address_file = folder / "scheduler.json"
-    env = {**os.environ, "PYTHONPATH": str(settings.PROJECT_ROOT)}
-    dask = [sys.executable, "-m", "dask"]
-    started = [
-        subprocess.Popen(
-            [*dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(address_file)],
-            env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-    ]  # fmt: skip
-    try:
-        address = search.scheduler_address(address_file, timeout=60)
-        for name in ("w1", "w2"):
-            started.append(
-                subprocess.Popen(
-                    [*dask, "worker", address, "--name", name, "--nthreads", "1", "--no-nanny",
-                     "--host", "127.0.0.1", "--no-dashboard"],
-                    env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                )
-            )  # fmt: skip
-        yield address, {"w1": started[1], "w2": started[2]}
-    finally:
-        for process in reversed(started):
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with daskprocs.separate_cluster(tmp_path_factory.mktemp("dask"), n_workers=2) as started:
+        yield started
 
 
 def _wait_for_workers(client, n: int) -> None:
