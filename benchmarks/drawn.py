@@ -17,6 +17,8 @@ height, white on black, black on white and ink on a transparent canvas.
   hand-made pen strokes (``tests/browser_strokes.py``, its ``sample_numbers``: digits drawn
   with a seeded generator, seed 11), read through their strokes as the canvas sends them, and
   the same drawings read from their pixels alone.
+* Phone numbers: 10 digits written with the same pen strokes on the Draw page's canvas and
+  brush, small enough to fit (digits 60, 80 and 100 px tall), read through their strokes.
 
 Run::
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import sys
 import time
 from pathlib import Path
@@ -43,7 +46,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from browser_strokes import canvas_json, render, sample_numbers
+from browser_strokes import canvas_json, render, sample_numbers, touching_number
 
 from digitcore import images, segmentation, settings, synthetic
 from digitcore.data import load_mnist
@@ -131,6 +134,32 @@ def stroke_numbers(model, *, n: int) -> dict:
     }
 
 
+#: Phone numbers on the Draw page's canvas (680x280, 18 px brush): 10 digits written with pen
+#: strokes, each this many pixels tall, neighbours touching or overlapping by 0-10% of it.
+PHONE_HEIGHTS = (60, 80, 100)
+PHONE_CANVAS, PHONE_BRUSH = (680, 280), 18
+
+
+def phone_numbers(model, *, n: int, seed: int = 5) -> dict:
+    """Exact reads and median ms of 10-digit numbers written small, through their strokes (the
+    Draw page's way), at each of :data:`PHONE_HEIGHTS`; the digits are drawn with ``seed``."""
+    out = {}
+    for height in PHONE_HEIGHTS:
+        rng = random.Random(seed)
+        truth, drawings = [], []
+        for i in range(n):
+            digits = [rng.randrange(10) for _ in range(10)]
+            lines = touching_number(
+                digits, overlap=(0.0, 0.05, 0.1)[i % 3], height=height, seed=100 + i
+            )
+            truth.append("".join(map(str, digits)))
+            pixels = render(lines, size=PHONE_CANVAS, width=PHONE_BRUSH)
+            drawings.append(Drawing(pixels, canvas_json(lines), brush=PHONE_BRUSH))
+        read, ms = read_ours(model, drawings)
+        out[str(height)] = {"n": n, "strokes": _exact(read, truth), "ms": float(np.median(ms))}
+    return out
+
+
 def read_tutorial(model, canvases: np.ndarray) -> list[str]:
     return [
         str(int(p)) for p in model.predict(np.stack([tutorial_preprocess(c) for c in canvases]))
@@ -211,6 +240,7 @@ def run(args: argparse.Namespace) -> dict:
 
     result["wide_numbers"] = wide_numbers(model, te, n=args.wide, seed=args.seed)
     result["stroke_numbers"] = stroke_numbers(model, n=args.strokes)
+    result["phone_numbers"] = phone_numbers(model, n=args.phones)
 
     blanks = synthetic.blank_canvases(args.blanks, seed=args.seed)
     ours, t = read_ours(model, blanks)
@@ -247,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--strokes", type=int, default=120, help="pen-stroke numbers (touching or overlapping)"
     )
+    parser.add_argument(
+        "--phones", type=int, default=60, help="10-digit pen-stroke numbers of each height"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
@@ -275,6 +308,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'read through':<26}{'n':>6}{'exact':>10}{'ms':>8}")
     for way in ("strokes", "pixels"):
         print(f"{way:<26}{r['n']:>6}{r[way]:>10.1%}{r[way + '_ms']:>8.2f}")
+    print("10-digit numbers written small with pen strokes on the Draw page's canvas")
+    print(f"{'digit height':<26}{'n':>6}{'exact':>10}{'ms':>8}")
+    for height, r in result["phone_numbers"].items():
+        print(f"{height + ' px':<26}{r['n']:>6}{r['strokes']:>10.1%}{r['ms']:>8.2f}")
     print(
         f"(3-digit numbers with the right digit count: {result['numbers']['ours_digit_count_right']:.1%})"
     )
