@@ -11,7 +11,11 @@ lie over one another. So digits are found from the strokes themselves:
 2. :func:`group` walks the strokes in the order they were drawn: a stroke joins a group when
    the middle of one lies within the core (:data:`CORE`) of the other's x-extent (a 4's
    upright in its angle, a 5's bar over its body); otherwise it starts a new digit. A
-   neighbour that touches or overlaps a little has its middle outside.
+   neighbour that touches or overlaps a little has its middle outside. One more case joins:
+   an upright stroke whose middle lies within the last digit's x-extent, crossed by that
+   digit's ink in its middle, which goes on past it on both sides and does not run alongside
+   it (:func:`crossed`): a 4 whose upright crosses its bar near the bar's end. A 1 written
+   into a 0's or 7's side is not crossed so.
 3. The blank rules of :mod:`digitcore.segmentation` apply to the groups: a group under
    :data:`~digitcore.segmentation.MIN_HEIGHT` of the canvas, or under
    :data:`~digitcore.segmentation.RELATIVE` of the tallest digit, is a piece (a dot, a bar drawn
@@ -39,6 +43,10 @@ from digitcore.segmentation import Digit
 #: a stroke's middle this far inside another's x-extent joins it (at 0.12 a thin 1 joined the
 #: 7 it touched)
 CORE = 0.2
+#: A stroke at most UPRIGHT times as wide as it is tall is upright (a 4's, a 1); the last
+#: digit's ink crosses it when it has ink on both sides of it (REACH of its height away) at
+#: heights in BAND of it, and its ink over the stroke spans at most ALONGSIDE of its height.
+UPRIGHT, REACH, BAND, ALONGSIDE = 0.35, 0.04, (0.25, 0.8), 0.35
 MAX_STROKES = 2000  #: more strokes than this is not a number written by hand
 MAX_POINTS = 100_000  #: ...nor more points in all
 CURVE_STEPS = 4  #: points sampled on each quadratic segment of a path
@@ -153,6 +161,10 @@ def group(strokes: list[NDArray[np.float64]]) -> list[list[int]]:
             if _inside(middle, g["x0"], g["x1"]) or _inside(g["middle"], x0, x1):
                 home = g
                 break
+        if home is None and groups:
+            last = groups[-1]
+            if last["x0"] <= middle <= last["x1"] and crossed(points, strokes, last["ids"]):
+                home = last
         if home is None:
             groups.append({"ids": [i], "x0": x0, "x1": x1, "middle": middle})
         else:
@@ -160,6 +172,34 @@ def group(strokes: list[NDArray[np.float64]]) -> list[list[int]]:
             home["x0"], home["x1"] = min(home["x0"], x0), max(home["x1"], x1)
             home["middle"] = (home["x0"] + home["x1"]) / 2
     return [g["ids"] for g in groups]
+
+
+def crossed(
+    points: NDArray[np.float64], strokes: list[NDArray[np.float64]], ids: list[int]
+) -> bool:
+    """Whether an upright stroke is crossed in its middle by the ink of strokes ``ids``: as a
+    4's bar crosses its upright, not as a 0's side runs beside a 1 (see :data:`UPRIGHT`).
+
+    Parameters
+    ----------
+    points : ndarray of shape (k, 2)
+        The stroke, canvas ``(x, y)`` points.
+    strokes : list of ndarray of shape (k, 2)
+        All strokes; ``ids`` picks the digit's.
+    ids : list of int
+    """
+    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+    tall = y1 - y0
+    if tall <= 0 or x1 - x0 > UPRIGHT * tall:
+        return False
+    ink = np.concatenate([strokes[i] for i in ids])
+    x, y = ink[:, 0], ink[:, 1]
+    reach = REACH * tall
+    middle = (y >= y0 + BAND[0] * tall) & (y <= y0 + BAND[1] * tall)
+    if not ((middle & (x < x0 - reach)).any() and (middle & (x > x1 + reach)).any()):
+        return False
+    over = (x >= x0 - reach) & (x <= x1 + reach) & (y >= y0) & (y <= y1)
+    return bool(over.any()) and float(np.ptp(y[over])) <= ALONGSIDE * tall
 
 
 def _middle(points: NDArray[np.float64]) -> float:
