@@ -24,6 +24,10 @@ lie over one another. So digits are found from the strokes themselves:
 4. :func:`segment` draws each digit's strokes alone, at the canvas's brush width, and brings
    them to MNIST form (:func:`digitcore.preprocess.to_mnist`); a group still much wider than
    tall (one stroke writing two digits) is cut as the pixel path cuts it (by recognition).
+   A digit written so small that the brush is over :data:`BOLD` of its height would be a blob
+   with its loops filled: it is drawn for reading with the brush MNIST's pens have for its
+   size (:data:`~digitcore.preprocess.STROKE` of its height) instead; its box is the ink's on
+   the canvas.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
-from digitcore import segmentation
+from digitcore import preprocess, segmentation
 from digitcore.cuts import Scorer
 from digitcore.errors import ImageError
 from digitcore.segmentation import Digit
@@ -47,6 +51,8 @@ CORE = 0.2
 #: digit's ink crosses it when it has ink on both sides of it (REACH of its height away) at
 #: heights in BAND of it, and its ink over the stroke spans at most ALONGSIDE of its height.
 UPRIGHT, REACH, BAND, ALONGSIDE = 0.35, 0.04, (0.25, 0.8), 0.35
+#: A digit whose strokes are less than 1 / BOLD brush widths tall is drawn thinner to be read.
+BOLD = 0.25
 MAX_STROKES = 2000  #: more strokes than this is not a number written by hand
 MAX_POINTS = 100_000  #: ...nor more points in all
 CURVE_STEPS = 4  #: points sampled on each quadratic segment of a path
@@ -260,11 +266,46 @@ def segment(
             b[:] = [min(b[0], x0), min(b[1], y0), max(b[2], x1), max(b[3], y1), b[4] + ids]
     # One batch for all groups: the models' per-call cost, paid once per group, was most of
     # reading a drawing.
-    groups = [
-        render([strokes[i] for i in ids], brush=brush)
-        for *_, ids in sorted(found, key=lambda b: (b[0] + b[2]) / 2)
+    lines = [
+        [strokes[i] for i in ids] for *_, ids in sorted(found, key=lambda b: (b[0] + b[2]) / 2)
     ]
-    return segmentation.cut(groups, score=score)
+    brushes = [reading_brush(group, brush) for group in lines]
+    groups = [render(group, brush=width) for group, width in zip(lines, brushes, strict=True)]
+    digits = segmentation.cut(groups, score=score)
+    return _canvas_boxes(digits, groups, [(brush - width) / 2 for width in brushes])
+
+
+def reading_brush(strokes: list[NDArray[np.float64]], brush: float) -> float:
+    """The brush to draw one digit's strokes with for reading: the canvas's, unless that is over
+    :data:`BOLD` of the strokes' height; then :data:`~digitcore.preprocess.STROKE` of it.
+
+    Measured with ``benchmarks/drawn.py --phones``: 10-digit numbers with digits 60 px tall on
+    the 18 px brush read 47 -> 58 of 60 (50 px: 7 -> 57), taller ones as before.
+    """
+    points = np.concatenate(strokes)
+    tall = float(np.ptp(points[:, 1]))
+    return max(1.0, preprocess.STROKE * tall) if brush > BOLD * tall else brush
+
+
+def _canvas_boxes(
+    digits: list[Digit], groups: list[tuple[NDArray[np.uint8], tuple[int, int]]], grow: list[float]
+) -> list[Digit]:
+    """The digits with their boxes grown by ``grow`` of the group they lie in: the ink's box on
+    the canvas, for groups drawn thinner than the canvas's brush to be read."""
+    if not any(grow):
+        return digits
+    out = []
+    for digit in digits:
+        cx, cy = (digit.box[0] + digit.box[2]) / 2, (digit.box[1] + digit.box[3]) / 2
+        pad = 0.0
+        for (crop, (x, y)), extra in zip(groups, grow, strict=True):
+            if x <= cx < x + crop.shape[1] and y <= cy < y + crop.shape[0]:
+                pad = extra
+                break
+        x0, y0, x1, y1 = digit.box
+        grown = (round(x0 - pad), round(y0 - pad), round(x1 + pad), round(y1 + pad))
+        out.append(Digit(digit.image, grown) if pad else digit)
+    return out
 
 
 def render(

@@ -106,6 +106,34 @@ def test_a_1_written_into_a_neighbour_that_does_not_cross_it_stays_its_own_digit
     assert strokes.group([first, one]) == [[0], [1]]
 
 
+def test_a_digit_written_small_reaches_the_models_in_the_form_it_has_written_large():
+    # On the 18 px brush a 50 px digit is a blob with its loops filled; drawn for reading with
+    # a brush that follows its size, it looks as it does written large.
+    def form(digit, way, height):
+        lines = [np.asarray(s) for s in place(DIGITS[digit][way], left=100, top=40, height=height)]
+        (found,) = strokes.segment(lines, canvas_hw=(280, 680), brush=18)
+        return found.image.ravel().astype(float)
+
+    similar = [
+        np.corrcoef(form(digit, way, 50), form(digit, way, 180))[0, 1]
+        for digit in range(10)
+        for way in (0, 1)
+    ]
+    assert np.median(similar) > 0.85 and min(similar) > 0.6, np.round(similar, 2)
+
+
+def test_a_small_digit_is_read_with_a_thinner_brush_and_boxed_as_drawn_on_the_canvas():
+    lines = [np.asarray(s) for s in place(DIGITS[8][0], left=100, top=40, height=50)]
+    tall = np.ptp(np.concatenate(lines)[:, 1])
+    assert strokes.reading_brush(lines, 18) == pytest.approx(0.13 * tall)
+    large = [np.asarray(s) for s in place(DIGITS[8][0], left=100, top=40, height=180)]
+    assert strokes.reading_brush(large, 18) == 18  # tall enough for the canvas's brush
+    (found,) = strokes.segment(lines, canvas_hw=(280, 680), brush=18)
+    points = np.concatenate(lines)
+    drawn = (*(points.min(axis=0) - 9), *(points.max(axis=0) + 9))  # the ink on the canvas
+    assert np.abs(np.subtract(found.box, drawn)).max() <= 2.5, (found.box, drawn)
+
+
 @pytest.mark.parametrize("number", ["482", "495", "639", "284", "5470"])
 def test_a_touching_number_is_read_from_its_strokes_where_pixels_fail(small_model, number):
     lines = touching_number([int(c) for c in number], ways=[1, 0, 1, 0][: len(number)])
