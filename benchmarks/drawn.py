@@ -18,7 +18,7 @@ height, white on black, black on white and ink on a transparent canvas.
   with a seeded generator, seed 11), read through their strokes as the canvas sends them, and
   the same drawings read from their pixels alone.
 * Phone numbers: 10 digits written with the same pen strokes on the Draw page's canvas and
-  brush, small enough to fit (digits 60, 80 and 100 px tall), read through their strokes.
+  brush, small enough to fit (digits 50, 60, 80 and 100 px tall), read through their strokes.
 
 Run::
 
@@ -136,7 +136,7 @@ def stroke_numbers(model, *, n: int) -> dict:
 
 #: Phone numbers on the Draw page's canvas (680x280, 18 px brush): 10 digits written with pen
 #: strokes, each this many pixels tall, neighbours touching or overlapping by 0-10% of it.
-PHONE_HEIGHTS = (60, 80, 100)
+PHONE_HEIGHTS = (50, 60, 80, 100)
 PHONE_CANVAS, PHONE_BRUSH = (680, 280), 18
 
 
