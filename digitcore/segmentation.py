@@ -125,7 +125,10 @@ def segment(gray: NDArray, *, score: Scorer | None = None) -> list[Digit]:
 
 
 def cut(
-    groups: list[tuple[NDArray, tuple[int, int]]], *, score: Scorer | None = None
+    groups: list[tuple[NDArray, tuple[int, int]]],
+    *,
+    score: Scorer | None = None,
+    margins: list[float] | None = None,
 ) -> list[Digit]:
     """The digits in groups of ink, left to right, each in MNIST form (step 5 of the module
     doc): the groups are read whole in one batch, as one drawing's groups are.
@@ -139,17 +142,32 @@ def cut(
     score : callable, optional
         With it, touching digits are cut by recognition (:func:`digitcore.cuts.split`);
         without it, at ink valleys (:func:`digitcore.valleys.valley_split`).
+    margins : list of float, optional
+        Per group, how far its ink in the drawing reaches beyond its ink in ``crop`` on every
+        side, in pixels (a canvas's strokes drawn thinner to be read): its digits' boxes are
+        grown by it. 0 for every group by default.
     """
-    return _cut_groups([(np.asarray(crop), origin) for crop, origin in groups], score)
+    return _cut_groups(
+        [(np.asarray(crop), origin) for crop, origin in groups],
+        score,
+        margins or [0.0] * len(groups),
+    )
 
 
-def _cut_groups(groups: list[tuple[NDArray, tuple[int, int]]], score: Scorer | None) -> list[Digit]:
+def _cut_groups(
+    groups: list[tuple[NDArray, tuple[int, int]]],
+    score: Scorer | None,
+    margins: list[float] | None = None,
+) -> list[Digit]:
     """Each group's digits, left to right (step 5 of the module doc)."""
+    margins = margins or [0.0] * len(groups)
     if score is None:
         return [
             d
-            for crop, origin in groups
-            for d in _digits(valleys.valley_split(crop, split_aspect=SPLIT_ASPECT), origin)
+            for (crop, origin), margin in zip(groups, margins, strict=True)
+            for d in _digits(
+                valleys.valley_split(crop, split_aspect=SPLIT_ASPECT), origin, margin=margin
+            )
         ]
     wholes = [to_mnist(crop) for crop, _ in groups]
     spans = [cuts.ink_span(crop >= INK) for crop, _ in groups]
@@ -165,16 +183,21 @@ def _cut_groups(groups: list[tuple[NDArray, tuple[int, int]]], score: Scorer | N
     for i, (crop, origin) in enumerate(groups):
         rows, cols = spans[i]
         if i in wide and whole[i] < cuts.WHOLE and cols <= cuts.MAX_GROUP * rows:
-            digits += _digits(cuts.split(crop, score, height=rows), origin)
+            digits += _digits(cuts.split(crop, score, height=rows), origin, margin=margins[i])
         elif rows:
-            digits += _digits([crop], origin, forms=[wholes[i]])
+            digits += _digits([crop], origin, forms=[wholes[i]], margin=margins[i])
     return digits
 
 
 def _digits(
-    parts: list[NDArray], origin: tuple[int, int], forms: list[NDArray] | None = None
+    parts: list[NDArray],
+    origin: tuple[int, int],
+    forms: list[NDArray] | None = None,
+    *,
+    margin: float = 0.0,
 ) -> list[Digit]:
-    """Digits from parts of a group (each its ink, the rest blank), with boxes in the drawing."""
+    """Digits from parts of a group (each its ink, the rest blank), with boxes in the drawing
+    (grown by ``margin`` on every side)."""
     digits = []
     for k, part in enumerate(parts):
         mask = part >= INK
@@ -184,7 +207,13 @@ def _digits(
         # Plain ints: the box goes to JSON (predict --json) and numpy's ints do not.
         x0, y0 = origin
         box = tuple(
-            int(v) for v in (x0 + cols.start, y0 + rows.start, x0 + cols.stop, y0 + rows.stop)
+            round(v)
+            for v in (
+                x0 + cols.start - margin,
+                y0 + rows.start - margin,
+                x0 + cols.stop + margin,
+                y0 + rows.stop + margin,
+            )
         )
         digits.append(Digit(to_mnist(part) if forms is None else forms[k], box))
     return digits

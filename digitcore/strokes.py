@@ -271,8 +271,9 @@ def segment(
     ]
     brushes = [reading_brush(group, brush) for group in lines]
     groups = [render(group, brush=width) for group, width in zip(lines, brushes, strict=True)]
-    digits = segmentation.cut(groups, score=score)
-    return _canvas_boxes(digits, groups, [(brush - width) / 2 for width in brushes])
+    # A digit drawn thinner to be read is boxed as its ink on the canvas.
+    margins = [(brush - width) / 2 for width in brushes]
+    return segmentation.cut(groups, score=score, margins=margins)
 
 
 def reading_brush(strokes: list[NDArray[np.float64]], brush: float) -> float:
@@ -285,27 +286,6 @@ def reading_brush(strokes: list[NDArray[np.float64]], brush: float) -> float:
     points = np.concatenate(strokes)
     tall = float(np.ptp(points[:, 1]))
     return max(1.0, preprocess.STROKE * tall) if brush > BOLD * tall else brush
-
-
-def _canvas_boxes(
-    digits: list[Digit], groups: list[tuple[NDArray[np.uint8], tuple[int, int]]], grow: list[float]
-) -> list[Digit]:
-    """The digits with their boxes grown by ``grow`` of the group they lie in: the ink's box on
-    the canvas, for groups drawn thinner than the canvas's brush to be read."""
-    if not any(grow):
-        return digits
-    out = []
-    for digit in digits:
-        cx, cy = (digit.box[0] + digit.box[2]) / 2, (digit.box[1] + digit.box[3]) / 2
-        pad = 0.0
-        for (crop, (x, y)), extra in zip(groups, grow, strict=True):
-            if x <= cx < x + crop.shape[1] and y <= cy < y + crop.shape[0]:
-                pad = extra
-                break
-        x0, y0, x1, y1 = digit.box
-        grown = (round(x0 - pad), round(y0 - pad), round(x1 + pad), round(y1 + pad))
-        out.append(Digit(digit.image, grown) if pad else digit)
-    return out
 
 
 def render(
