@@ -19,6 +19,10 @@ height, white on black, black on white and ink on a transparent canvas.
   the same drawings read from their pixels alone.
 * Phone numbers: 10 digits written with the same pen strokes on the Draw page's canvas and
   brush, small enough to fit (digits 50, 60, 80 and 100 px tall), read through their strokes.
+* Pen-written numbers as the judge's images: 3-digit numbers written with the same pen strokes
+  on 840x280 white-on-black RGB images, spaced, touching, or each digit starting 5% or 10% of
+  the height before the previous one ends, read from their pixels (as an upload or
+  ``predict``); digits and strokes drawn with ``--seed``.
 
 Run::
 
@@ -134,6 +138,30 @@ def stroke_numbers(model, *, n: int) -> dict:
     }
 
 
+#: Pen-written 3-digit numbers as the judge's images (840x280, white on black, the canvas's 18 px
+#: brush, digits 180 px tall): the next digit starts this fraction of the height before the
+#: previous one ends (negative: a gap).
+PEN_OVERLAPS = {"spaced": -0.1, "touching": 0.0, "overlapping 5%": 0.05, "overlapping 10%": 0.1}
+
+
+def pen_images(model, *, n: int, seed: int) -> dict:
+    """Exact reads and median ms of pen-stroke 3-digit numbers read from their pixels alone, as
+    an upload or ``predict`` reads them, at each of :data:`PEN_OVERLAPS` (``n`` numbers each,
+    their digits and strokes drawn with ``seed``)."""
+    out = {}
+    for kind, overlap in PEN_OVERLAPS.items():
+        rng = random.Random(seed)
+        truth, canvases = [], []
+        for i in range(n):
+            digits = [rng.randrange(10) for _ in range(3)]
+            lines = touching_number(digits, overlap=overlap, seed=seed + i)
+            truth.append("".join(map(str, digits)))
+            canvases.append(render(lines, size=WIDE[::-1])[..., :3])  # RGB, as a file
+        read, ms = read_ours(model, canvases)
+        out[kind] = {"n": n, "ours": _exact(read, truth), "ms": float(np.median(ms))}
+    return out
+
+
 #: Phone numbers on the Draw page's canvas (680x280, 18 px brush): 10 digits written with pen
 #: strokes, each this many pixels tall, neighbours touching or overlapping by 0-10% of it.
 PHONE_HEIGHTS = (50, 60, 80, 100)
@@ -241,6 +269,7 @@ def run(args: argparse.Namespace) -> dict:
     result["wide_numbers"] = wide_numbers(model, te, n=args.wide, seed=args.seed)
     result["stroke_numbers"] = stroke_numbers(model, n=args.strokes)
     result["phone_numbers"] = phone_numbers(model, n=args.phones)
+    result["pen_images"] = pen_images(model, n=args.pens, seed=args.seed)
 
     blanks = synthetic.blank_canvases(args.blanks, seed=args.seed)
     ours, t = read_ours(model, blanks)
@@ -280,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--phones", type=int, default=60, help="10-digit pen-stroke numbers of each height"
     )
+    parser.add_argument(
+        "--pens", type=int, default=60, help="pen-stroke numbers as 840x280 images, of each kind"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
@@ -312,6 +344,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'digit height':<26}{'n':>6}{'exact':>10}{'ms':>8}")
     for height, r in result["phone_numbers"].items():
         print(f"{height + ' px':<26}{r['n']:>6}{r['strokes']:>10.1%}{r['ms']:>8.2f}")
+    print("3-digit numbers written with pen strokes, read from 840x280 images (upload, predict)")
+    print(f"{'digits':<26}{'n':>6}{'exact':>10}{'ms':>8}")
+    for kind, r in result["pen_images"].items():
+        print(f"{kind:<26}{r['n']:>6}{r['ours']:>10.1%}{r['ms']:>8.2f}")
     print(
         f"(3-digit numbers with the right digit count: {result['numbers']['ours_digit_count_right']:.1%})"
     )

@@ -14,6 +14,10 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    batch, less the priors that need no model (a digit is not much wider than
    :data:`MAX_ASPECT` times its height; a piece under :data:`SHORT` of the number's height is a
    5's bar or a broken-off tail).
+   Where a cut runs through ink, the strokes of the two digits it parts may lie on each other
+   (a 1 written into the side of the next digit, a 0 over the 9 before it): each such piece is
+   also scored with the ink within :data:`SHARE` of the height beyond its inner cuts, and the
+   better of the two is kept. Such ink is then both digits'.
 4. **Dynamic programming** finds the splitting of the whole group with the best total:
    the pieces' scores plus :data:`PER_DIGIT` for each digit (a price on cutting: two halves of
    one digit must read far better than the whole), which must beat reading the group whole by
@@ -30,7 +34,6 @@ Without a model, :mod:`digitcore.valleys` cuts at ink valleys.
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -62,6 +65,9 @@ PER_DIGIT = -2.5  #: added to a splitting's score for each digit in it
 SPLIT_ASPECT, NARROW = 1.0, 8.0  #: a narrower group's splitting must beat it whole by NARROW
 #: per unit of aspect under SPLIT_ASPECT
 MIN_TALL = 0.35  #: a piece shorter than this fraction of the height is part of a digit
+#: a piece may also take the ink this fraction of the height beyond a cut inside the group (one
+#: redrawn stroke width): where two digits' strokes overlap, the ink at the cut is both digits'
+SHARE = preprocess.STROKE
 #: groups wider than this times their height are not cut by recognition (this bounds the work:
 #: some 60 straight cuts, 600 pieces)
 MAX_GROUP = 10.0
@@ -85,8 +91,8 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
     -------
     list of ndarray of shape (h, w)
         Each digit's ink, left to right (the rest of the group blanked), same shape as ``gray``.
-        One entry, the whole group, when no cut reads better or the group is wider than
-        :data:`MAX_GROUP` times its height.
+        Ink where two digits' strokes overlap may be in both. One entry, the whole group, when
+        no cut reads better or the group is wider than :data:`MAX_GROUP` times its height.
     """
     gray = np.asarray(gray)
     if not (gray >= INK).any():
@@ -95,14 +101,22 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
     if ink_span(gray >= INK)[1] > MAX_GROUP * height:
         return [gray]  # a line, not a number: scoring its pieces would take long
     work, scale = preprocess.restroke_group(gray, height)
-    inner = best_cuts(work, score, height=preprocess.PIECE_HEIGHT)
+    pieces = best_splitting(work, score, height=preprocess.PIECE_HEIGHT)
+    if not pieces:
+        return [gray]
     rows = np.minimum((np.arange(gray.shape[0]) * scale).astype(np.intp), work.shape[0] - 1)
-    full = [np.clip(np.round(c[rows] / scale).astype(np.intp), 0, gray.shape[1]) for c in inner]
-    return _between(gray, full)
+
+    def back(c: NDArray[np.intp]) -> NDArray[np.intp]:
+        return np.clip(np.round(c[rows] / scale).astype(np.intp), 0, gray.shape[1])
+
+    parts = [_piece(gray, back(left), back(right)) for left, right in pieces]
+    return [p for p in parts if (p >= INK).any()]
 
 
-def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[NDArray[np.intp]]:
-    """The cuts of the best splitting of a working copy (steps 2-4 of the module doc).
+def best_splitting(
+    work: NDArray[np.float32], score: Scorer, *, height: int
+) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    """The pieces of the best splitting of a working copy (steps 2-4 of the module doc).
 
     Parameters
     ----------
@@ -115,44 +129,62 @@ def best_cuts(work: NDArray[np.float32], score: Scorer, *, height: int) -> list[
 
     Returns
     -------
-    list of ndarray of shape (h,), dtype intp
-        Each cut's column in every row (the digit to its left takes the columns before it),
-        left to right; ``[]`` when the group is best read as one digit.
+    list of (left, right), each an ndarray of shape (h,), dtype intp
+        Each digit's first and past-the-last column in every row, left to right; a digit's
+        columns may reach :data:`SHARE` of the height into its neighbour's. ``[]`` when the
+        group is best read as one digit.
     """
     h, w = work.shape
     mask = work >= INK / 255
     if not mask.any():
         return []
-    edges = [np.zeros(h, np.intp), np.full(h, w, np.intp)]
-    bounds = [edges[0], *candidate_cuts(mask, height), edges[1]]
+    bounds = [np.zeros(h, np.intp), *candidate_cuts(mask, height), np.full(h, w, np.intp)]
+    last = len(bounds) - 1
+    share = round(SHARE * height)
     group = ink_span(mask)
     # Reading the group as one digit is always a choice, however wide it is (spans[0]).
-    spans, forms = [(0, len(bounds) - 1)], [preprocess.piece_form(work)]
-    priors = [size_prior(*group, height)]
-    for i in range(len(bounds) - 1):
+    spans = [(0, last)]
+    sides: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = [(bounds[0], bounds[last])]
+    forms, priors = [preprocess.piece_form(work)], [size_prior(*group, height)]
+    for i in range(last):
         for j in range(i + 1, len(bounds)):
             piece = _piece(work, bounds[i], bounds[j])
-            rows, cols = ink_span(piece >= INK / 255)
+            inked = piece >= INK / 255
+            rows, cols = ink_span(inked)
             if cols > MAX_WIDTH * height:
                 break  # the pieces from i only get wider
-            if cols >= MIN_WIDTH * height and rows >= MIN_TALL * height and (i, j) != spans[0]:
+            if cols < MIN_WIDTH * height or rows < MIN_TALL * height or (i, j) == (0, last):
+                continue
+            choices = [(bounds[i], bounds[j])]
+            if share and (i > 0 or j < last):  # an inner cut: the piece may share its ink
+                choices.append((bounds[i] - share * (i > 0), bounds[j] + share * (j < last)))
+            for k, (left, right) in enumerate(choices):
+                if k:
+                    piece = _piece(work, left, right)
+                    more = piece >= INK / 255
+                    if more.sum() <= inked.sum() + share:
+                        continue  # no stroke at the cut to share
+                    rows, cols = ink_span(more)
                 spans.append((i, j))
+                sides.append((left, right))
                 forms.append(preprocess.piece_form(piece))
                 priors.append(size_prior(rows, cols, height))
     value = score(np.stack(forms)) - np.asarray(priors) + PER_DIGIT
-    # best[j]: the best total of a splitting of the ink left of bounds[j]; came[j]: its last cut.
+    # best[j]: the best total of a splitting of the ink left of bounds[j]; came[j]: the index
+    # of its last piece.
     best = np.full(len(bounds), -np.inf)
     best[0] = 0.0
     came = np.zeros(len(bounds), np.intp)
-    for (i, j), v in sorted(zip(spans, value.tolist(), strict=True), key=lambda s: s[0][1]):
-        if best[i] + v > best[j]:
-            best[j], came[j] = best[i] + v, i
+    for k in sorted(range(len(spans)), key=lambda k: spans[k][1]):
+        i, j = spans[k]
+        if best[i] + value[k] > best[j]:
+            best[j], came[j] = best[i] + value[k], k
     if best[-1] < value[0] + _margin(*group):  # a splitting must beat the whole by the margin
         return []
-    chosen, j = [], len(bounds) - 1
-    while came[j] > 0:
-        j = int(came[j])
-        chosen.append(bounds[j])
+    chosen, j = [], last
+    while j > 0:
+        chosen.append(sides[came[j]])
+        j = spans[came[j]][0]
     return chosen[::-1]
 
 
@@ -189,14 +221,6 @@ def _piece(work: NDArray, left: NDArray[np.intp], right: NDArray[np.intp]) -> ND
     """The ink between two cuts (at or right of ``left``, left of ``right``), the rest blank."""
     at = np.arange(work.shape[1])[None, :]
     return np.where((at >= left[:, None]) & (at < right[:, None]), work, 0)
-
-
-def _between(gray: NDArray, cuts: list[NDArray[np.intp]]) -> list[NDArray]:
-    """The group's ink between successive cuts, left to right (empty pieces dropped)."""
-    h, w = gray.shape
-    bounds = [np.zeros(h, np.intp), *cuts, np.full(h, w, np.intp)]
-    parts = [_piece(gray, a, b) for a, b in pairwise(bounds)]
-    return [p for p in parts if (p >= INK).any()]
 
 
 def seams(ink: NDArray[np.float32], stroke: float) -> list[NDArray[np.intp]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_strokes import DIGITS, place, render
+from browser_strokes import DIGITS, place, render, touching_number
 from PIL import Image
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import VotingClassifier
@@ -129,3 +129,33 @@ def test_touching_numbers_in_images_are_cut_by_recognition_better_than_at_ink_va
         valleys += "".join(str(r["digit"]) for r in read) == number
     assert by_recognition >= 0.85 * len(truth), (by_recognition, valleys)
     assert by_recognition >= valleys + 3, (by_recognition, valleys)
+
+
+def test_pen_numbers_whose_digits_lie_on_each_other_read_better_sharing_the_ink_at_a_cut(
+    monkeypatch,
+):
+    """A 1 written into the side of the next digit, a 0 over the 9 before it: no cut parts
+    their strokes, so a piece may also take the ink at its cuts (``cuts.SHARE``). Pen-stroke
+    numbers as 840x280 images, the next digit starting 0-10% of the height before the previous
+    one ends, read by the shipped model with and without sharing."""
+    import random
+
+    from digitcore import cuts, registry, store
+
+    model, _ = store.load(registry.default_model(SHIPPED).path)
+    rng = random.Random(13)
+    numbers = [[rng.randrange(10) for _ in range(3)] for _ in range(60)]
+    drawn = [
+        render(touching_number(n, overlap=(0.0, 0.05, 0.1)[i % 3], seed=i), size=(840, 280))
+        for i, n in enumerate(numbers)
+    ]
+    truth = ["".join(map(str, n)) for n in numbers]
+
+    def exact() -> int:
+        return sum(recognize(model, d).text == t for d, t in zip(drawn, truth, strict=True))
+
+    sharing = exact()
+    monkeypatch.setattr(cuts, "SHARE", 0.0)
+    apart = exact()
+    assert sharing >= apart + 4, (sharing, apart)
+    assert sharing >= 0.65 * len(truth), (sharing, apart)

@@ -13,6 +13,7 @@ from PIL import Image
 
 from digitcore import cuts, segmentation, valleys
 from digitcore.errors import ImageError
+from digitcore.preprocess import to_mnist
 from digitcore.synthetic import stroke_alpha
 
 
@@ -138,6 +139,39 @@ def test_three_touching_digits_come_apart_in_one_cut_of_the_group():
     # Every column of ink goes to exactly one digit.
     assert np.array_equal(np.maximum.reduce(parts), joined)
     assert (sum((p >= cuts.INK).astype(int) for p in parts) <= 1).all()
+
+
+def hollow_boxes(pieces: np.ndarray) -> np.ndarray:
+    """A scorer that reads only hollow boxes whose side walls are whole: ink over the full
+    height two columns thick on both sides, and little ink down the middle."""
+    out = []
+    for piece in pieces:
+        ink = piece >= 96
+        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+        if cols.size < 8:
+            out.append(-10.0)
+            continue
+        full = ink[rows[0] : rows[-1] + 1].mean(axis=0) >= 0.9
+        middle = ink[rows[0] : rows[-1] + 1, (cols[0] + cols[-1]) // 2].mean()
+        walls = full[cols[0] : cols[0] + 2].all() and full[cols[-1] - 1 : cols[-1] + 1].all()
+        out.append(0.0 if walls and middle < 0.5 else -10.0)
+    return np.array(out)
+
+
+def test_two_digits_sharing_a_stroke_both_get_it(monkeypatch):
+    # Two boxes, the second's left wall drawn on the first's right wall (columns 50-60): a
+    # cut through that wall leaves one of them, or both, with half a wall.
+    joined = np.zeros((100, 110), np.uint8)
+    for left in (10, 50):
+        joined[5:95, left : left + 10] = joined[5:95, left + 40 : left + 50] = 255
+        joined[5:15, left : left + 50] = joined[85:95, left : left + 50] = 255
+    parts = cuts.split(joined, hollow_boxes)
+    assert len(parts) == 2
+    assert [hollow_boxes(np.stack([to_mnist(p)]))[0] for p in parts] == [0.0, 0.0]
+    wall = joined[5:95, 50:60]
+    assert (parts[0][5:95, 50:60] == wall).all() and (parts[1][5:95, 50:60] == wall).all()
+    monkeypatch.setattr(cuts, "SHARE", 0.0)  # without sharing, no splitting reads well
+    assert len(cuts.split(joined, hollow_boxes)) == 1
 
 
 def test_cutting_a_group_scores_its_pieces_in_one_batch():
