@@ -136,7 +136,7 @@ def test_three_touching_digits_come_apart_in_one_cut_of_the_group():
     joined[40:60, 22:68] = joined[40:60, 80:126] = 255
     parts = cuts.split(joined, narrow_only)
     assert len(parts) == 3
-    # Every column of ink goes to exactly one digit.
+    # Every column of ink goes to exactly one digit (sharing the ink at a cut reads no better).
     assert np.array_equal(np.maximum.reduce(parts), joined)
     assert (sum((p >= cuts.INK).astype(int) for p in parts) <= 1).all()
 
