@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from pathlib import Path
 
 import numpy as np
@@ -138,8 +139,6 @@ def test_pen_numbers_whose_digits_lie_on_each_other_read_better_sharing_the_ink_
     their strokes, so a piece may also take the ink at its cuts (``cuts.SHARE``). Pen-stroke
     numbers as 840x280 images, the next digit starting 0-10% of the height before the previous
     one ends, read by the shipped model with and without sharing."""
-    import random
-
     from digitcore import cuts, registry, store
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
