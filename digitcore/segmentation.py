@@ -147,11 +147,7 @@ def cut(
         side, in pixels (a canvas's strokes drawn thinner to be read): its digits' boxes are
         grown by it. 0 for every group by default.
     """
-    return _cut_groups(
-        [(np.asarray(crop), origin) for crop, origin in groups],
-        score,
-        margins or [0.0] * len(groups),
-    )
+    return _cut_groups([(np.asarray(crop), origin) for crop, origin in groups], score, margins)
 
 
 def _cut_groups(
