@@ -139,22 +139,33 @@ def stroke_numbers(model, *, n: int) -> dict:
 
 
 #: Pen-written 3-digit numbers as the judge's images (840x280, white on black, the canvas's 18 px
-#: brush, digits 180 px tall): the next digit starts this fraction of the height before the
-#: previous one ends (negative: a gap).
-PEN_OVERLAPS = {"spaced": -0.1, "touching": 0.0, "overlapping 5%": 0.05, "overlapping 10%": 0.1}
+#: brush, digits 180 px tall), by kind: (overlap, slant). The next digit starts ``overlap`` of
+#: the height before the previous one ends (negative: a gap); each digit leans right by
+#: ``slant`` of its height from bottom to top (0.25 is about 14 degrees; negative: left).
+PEN_KINDS = {
+    "spaced": (-0.1, 0.0),
+    "touching": (0.0, 0.0),
+    "overlapping 5%": (0.05, 0.0),
+    "overlapping 10%": (0.1, 0.0),
+    "spaced, leaning right": (-0.1, 0.25),
+    "touching, leaning right": (0.0, 0.25),
+    "5%, leaning right": (0.05, 0.25),
+    "touching, leaning left": (0.0, -0.2),
+    "5%, leaning left": (0.05, -0.2),
+}
 
 
 def pen_images(model, *, n: int, seed: int) -> dict:
     """Exact reads and median ms of pen-stroke 3-digit numbers read from their pixels alone, as
-    an upload or ``predict`` reads them, at each of :data:`PEN_OVERLAPS` (``n`` numbers each,
+    an upload or ``predict`` reads them, at each of :data:`PEN_KINDS` (``n`` numbers each,
     their digits and strokes drawn with ``seed``)."""
     out = {}
-    for kind, overlap in PEN_OVERLAPS.items():
+    for kind, (overlap, slant) in PEN_KINDS.items():
         rng = random.Random(seed)
         truth, canvases = [], []
         for i in range(n):
             digits = [rng.randrange(10) for _ in range(3)]
-            lines = touching_number(digits, overlap=overlap, seed=seed + i)
+            lines = touching_number(digits, overlap=overlap, seed=seed + i, slant=slant)
             truth.append("".join(map(str, digits)))
             canvases.append(render(lines, size=WIDE[::-1])[..., :3])  # RGB, as a file
         read, ms = read_ours(model, canvases)

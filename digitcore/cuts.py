@@ -4,7 +4,10 @@ Where the ink of two or more digits touches or overlaps, the pixels alone cannot
 digit ends. :func:`split` asks the models, as in segmentation by recognition:
 
 1. The group is redrawn once at a working size, a digit :data:`~digitcore.preprocess.PIECE_HEIGHT`
-   px tall, its strokes normalised (:func:`digitcore.preprocess.restroke_group`).
+   px tall, its strokes normalised (:func:`digitcore.preprocess.restroke_group`). Writing that
+   leans (:func:`slant`, at least :data:`MIN_SLANT`) is also stood upright, each row moved
+   sideways (:func:`upright_shifts`): steps 2-4 run on both copies and the one whose best
+   splitting reads better wins, so a straight cut between slanted digits may lean with them.
 2. **Candidate cuts** are **seams** (top-to-bottom paths through the least ink, free to lean one
    column per row, as in seam carving, crossing at most :data:`MAX_CROSS` stroke widths) and
    **straight cuts** at the least-ink column of each slice :data:`STEP` of the height wide
@@ -38,6 +41,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
+from scipy import ndimage as ndi
 
 from digitcore import preprocess
 
@@ -68,6 +72,11 @@ MIN_TALL = 0.35  #: a piece shorter than this fraction of the height is part of 
 #: a piece may also take the ink this fraction of the height beyond a cut inside the group (one
 #: redrawn stroke width): where two digits' strokes overlap, the ink at the cut is both digits'
 SHARE = preprocess.STROKE
+#: writing that leans less than this (columns per row; 0.25 is about 14 degrees) is cut only
+#: as it stands
+MIN_SLANT = 0.1
+SLANT_WINDOW = 0.3  #: edges within this of the slant found so far count towards it
+SLANT_BLUR = 1.5  #: px of the working copy: gradients are taken on the ink smoothed this much
 #: groups wider than this times their height are not cut by recognition (this bounds the work:
 #: some 60 straight cuts, 600 pieces, twice as many scored where they may share the ink at a cut)
 MAX_GROUP = 10.0
@@ -101,7 +110,14 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
     if ink_span(gray >= INK)[1] > MAX_GROUP * height:
         return [gray]  # a line, not a number: scoring its pieces would take long
     work, scale = preprocess.restroke_group(gray, height)
-    pieces = best_splitting(work, score, height=preprocess.PIECE_HEIGHT)
+    total, pieces = best_splitting(work, score, height=preprocess.PIECE_HEIGHT)
+    shift = upright_shifts(work)
+    if shift.any():
+        # Slanted writing is also cut stood upright; the models' better reading wins.
+        upright = shear_rows(work, shift)
+        stood, found = best_splitting(upright, score, height=preprocess.PIECE_HEIGHT)
+        if stood > total:
+            pieces = [(left - shift, right - shift) for left, right in found]
     if not pieces:
         return [gray]
     rows = np.minimum((np.arange(gray.shape[0]) * scale).astype(np.intp), work.shape[0] - 1)
@@ -115,7 +131,7 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
 
 def best_splitting(
     work: NDArray[np.float32], score: Scorer, *, height: int
-) -> list[tuple[NDArray[np.intp], NDArray[np.intp]]]:
+) -> tuple[float, list[tuple[NDArray[np.intp], NDArray[np.intp]]]]:
     """The pieces of the best splitting of a working copy (steps 2-4 of the module doc).
 
     Parameters
@@ -129,7 +145,10 @@ def best_splitting(
 
     Returns
     -------
-    list of (left, right), each an ndarray of shape (h,), dtype intp
+    total : float
+        How well the group reads so: the best splitting's total, or the whole's score when
+        no splitting beats it (comparable between copies of one group, e.g. slanted and upright).
+    pieces : list of (left, right), each an ndarray of shape (h,), dtype intp
         Each digit's first and past-the-last column in every row, left to right; a digit's
         columns may reach :data:`SHARE` of the height into its neighbour's. ``[]`` when the
         group is best read as one digit.
@@ -137,7 +156,7 @@ def best_splitting(
     h, w = work.shape
     mask = work >= INK / 255
     if not mask.any():
-        return []
+        return -np.inf, []
     bounds = [np.zeros(h, np.intp), *candidate_cuts(mask, height), np.full(h, w, np.intp)]
     last = len(bounds) - 1
     share = round(SHARE * height)
@@ -180,12 +199,58 @@ def best_splitting(
         if best[i] + value[k] > best[j]:
             best[j], came[j] = best[i] + value[k], k
     if best[-1] < value[0] + _margin(*group):  # a splitting must beat the whole by the margin
-        return []
+        return float(value[0]), []
     chosen, j = [], last
     while j > 0:
         chosen.append(sides[came[j]])
         j = spans[came[j]][0]
-    return chosen[::-1]
+    return float(best[-1]), chosen[::-1]
+
+
+def slant(work: NDArray[np.float32]) -> float:
+    """How far the writing leans right, in columns per row (negative: left).
+
+    The median direction of the ink's edges that run roughly down the page (the gradient, on
+    the ink smoothed by :data:`SLANT_BLUR`), weighted by their strength squared; three times,
+    each time only with edges within :data:`SLANT_WINDOW` of the last answer, starting upright,
+    so a 2's or a 7's diagonal does not pull it.
+    """
+    gx = ndi.gaussian_filter(work, SLANT_BLUR, order=(0, 1))
+    gy = ndi.gaussian_filter(work, SLANT_BLUR, order=(1, 0))
+    weight = gx * gx + gy * gy
+    edge = (weight > 0.09 * weight.max(initial=0)) & (np.abs(gx) > 1e-6)
+    lean = gy[edge] / gx[edge]
+    weight = weight[edge]
+    found = 0.0
+    for _ in range(3):
+        near = np.abs(lean - found) < SLANT_WINDOW
+        if not near.any():
+            break
+        order = np.argsort(lean[near])
+        cum = np.cumsum(weight[near][order])
+        found = float(lean[near][order][np.searchsorted(cum, cum[-1] / 2)])
+    return found
+
+
+def upright_shifts(work: NDArray[np.float32]) -> NDArray[np.intp]:
+    """How far to move each row right to stand slanted writing upright (:func:`slant`), so a
+    straight cut between two slanted digits is a column; none when it leans under
+    :data:`MIN_SLANT`."""
+    h = work.shape[0]
+    lean = slant(work)
+    if abs(lean) < MIN_SLANT:
+        return np.zeros(h, np.intp)
+    d = np.round(lean * (np.arange(h) - (h - 1) / 2)).astype(np.intp)
+    return d - d.min()
+
+
+def shear_rows(work: NDArray, shift: NDArray[np.intp]) -> NDArray:
+    """``work`` with row ``r`` moved ``shift[r]`` columns right (widened to hold every row)."""
+    h, w = work.shape
+    out = np.zeros((h, w + int(shift.max())), work.dtype)
+    for r in range(h):
+        out[r, shift[r] : shift[r] + w] = work[r]
+    return out
 
 
 def _margin(rows: int, cols: int) -> float:

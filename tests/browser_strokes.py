@@ -183,16 +183,28 @@ def sample_digits(count: int = 20) -> list[tuple[int, list[list[tuple[float, flo
 
 
 def touching_number(
-    digits: list[int], *, overlap: float = 0.12, height: float = 180.0, seed: int = 0
+    digits: list[int],
+    *,
+    overlap: float = 0.12,
+    height: float = 180.0,
+    seed: int = 0,
+    slant: float = 0.0,
 ) -> list[list[tuple[float, float]]]:
     """A number written fast: each digit starts ``overlap`` of the height left of where the
-    previous one ends, so neighbours touch or overlap (on a canvas of height >= 240)."""
-    lines, left = [], 50.0
+    previous one ends, so neighbours touch or overlap (on a canvas of height >= 240). With a
+    ``slant``, every digit leans by it (as :func:`place`; negative: to the left) and "ends" is
+    measured along the lean, so slanted neighbours touch as upright ones do."""
+    top = 40.0
+    lines, left = [], 50.0 + max(0.0, -slant) * height
     for i, d in enumerate(digits):
         way = DIGITS[d][(seed + i) % 2]
-        placed = place(way, left=left, top=40, height=height, jitter=1.0, seed=seed * 10 + i)
+        placed = place(
+            way, left=left, top=top, height=height, slant=slant, jitter=1.0, seed=seed * 10 + i
+        )
         lines += placed
-        left = max(x for s in placed for x, _ in s) - overlap * height
+        # Where the digit ends, with its lean taken off (x as it was before place leaned it).
+        end = max(x - slant * (top + height - y) for s in placed for x, y in s)
+        left = end - overlap * height
     return lines
 
 
