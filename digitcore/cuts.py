@@ -5,9 +5,9 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
 
 1. The group is redrawn once at a working size, a digit :data:`~digitcore.preprocess.PIECE_HEIGHT`
    px tall, its strokes normalised (:func:`digitcore.preprocess.restroke_group`). Writing that
-   leans (:func:`slant`, at least :data:`MIN_SLANT`) is also stood upright, each row moved
-   sideways (:func:`upright_shifts`): steps 2-4 run on both copies and the one whose best
-   splitting reads better wins, so a straight cut between slanted digits may lean with them.
+   leans (:mod:`digitcore.slant`) is also stood upright, each row moved sideways: steps 2-4 run
+   on both copies and the one whose best splitting reads better wins, so a straight cut between
+   slanted digits may lean with them.
 2. **Candidate cuts** are **seams** (top-to-bottom paths through the least ink, free to lean one
    column per row, as in seam carving, crossing at most :data:`MAX_CROSS` stroke widths) and
    **straight cuts** at the least-ink column of each slice :data:`STEP` of the height wide
@@ -41,9 +41,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
-from scipy import ndimage as ndi
 
-from digitcore import preprocess
+from digitcore import preprocess, slant
 
 #: Scores pieces in MNIST form, ``(n, 28, 28)`` uint8 -> ``(n,)`` log-likelihoods (higher better).
 Scorer = Callable[[NDArray[np.uint8]], NDArray[np.float64]]
@@ -72,11 +71,6 @@ MIN_TALL = 0.35  #: a piece shorter than this fraction of the height is part of 
 #: a piece may also take the ink this fraction of the height beyond a cut inside the group (one
 #: redrawn stroke width): where two digits' strokes overlap, the ink at the cut is both digits'
 SHARE = preprocess.STROKE
-#: writing that leans less than this (columns per row; 0.25 is about 14 degrees) is cut only
-#: as it stands
-MIN_SLANT = 0.1
-SLANT_WINDOW = 0.3  #: edges within this of the slant found so far count towards it
-SLANT_BLUR = 1.5  #: px of the working copy: gradients are taken on the ink smoothed this much
 #: groups wider than this times their height are not cut by recognition (this bounds the work:
 #: some 60 straight cuts, 600 pieces, twice as many scored where they may share the ink at a cut)
 MAX_GROUP = 10.0
@@ -111,10 +105,10 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
         return [gray]  # a line, not a number: scoring its pieces would take long
     work, scale = preprocess.restroke_group(gray, height)
     total, pieces = best_splitting(work, score, height=preprocess.PIECE_HEIGHT)
-    shift = upright_shifts(work)
+    shift = slant.upright_shifts(work)
     if shift.any():
         # Slanted writing is also cut stood upright; the models' better reading wins.
-        upright = shear_rows(work, shift)
+        upright = slant.shear_rows(work, shift)
         stood, found = best_splitting(upright, score, height=preprocess.PIECE_HEIGHT)
         if stood > total:
             pieces = [(left - shift, right - shift) for left, right in found]
@@ -205,52 +199,6 @@ def best_splitting(
         chosen.append(sides[came[j]])
         j = spans[came[j]][0]
     return float(best[-1]), chosen[::-1]
-
-
-def slant(work: NDArray[np.float32]) -> float:
-    """How far the writing leans right, in columns per row (negative: left).
-
-    The median direction of the ink's edges that run roughly down the page (the gradient, on
-    the ink smoothed by :data:`SLANT_BLUR`), weighted by their strength squared; three times,
-    each time only with edges within :data:`SLANT_WINDOW` of the last answer, starting upright,
-    so a 2's or a 7's diagonal does not pull it.
-    """
-    gx = ndi.gaussian_filter(work, SLANT_BLUR, order=(0, 1))
-    gy = ndi.gaussian_filter(work, SLANT_BLUR, order=(1, 0))
-    weight = gx * gx + gy * gy
-    edge = (weight > 0.09 * weight.max(initial=0)) & (np.abs(gx) > 1e-6)
-    lean = gy[edge] / gx[edge]
-    weight = weight[edge]
-    found = 0.0
-    for _ in range(3):
-        near = np.abs(lean - found) < SLANT_WINDOW
-        if not near.any():
-            break
-        order = np.argsort(lean[near])
-        cum = np.cumsum(weight[near][order])
-        found = float(lean[near][order][np.searchsorted(cum, cum[-1] / 2)])
-    return found
-
-
-def upright_shifts(work: NDArray[np.float32]) -> NDArray[np.intp]:
-    """How far to move each row right to stand slanted writing upright (:func:`slant`), so a
-    straight cut between two slanted digits is a column; none when it leans under
-    :data:`MIN_SLANT`."""
-    h = work.shape[0]
-    lean = slant(work)
-    if abs(lean) < MIN_SLANT:
-        return np.zeros(h, np.intp)
-    d = np.round(lean * (np.arange(h) - (h - 1) / 2)).astype(np.intp)
-    return d - d.min()
-
-
-def shear_rows(work: NDArray, shift: NDArray[np.intp]) -> NDArray:
-    """``work`` with row ``r`` moved ``shift[r]`` columns right (widened to hold every row)."""
-    h, w = work.shape
-    out = np.zeros((h, w + int(shift.max())), work.dtype)
-    for r in range(h):
-        out[r, shift[r] : shift[r] + w] = work[r]
-    return out
 
 
 def _margin(rows: int, cols: int) -> float:

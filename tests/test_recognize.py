@@ -162,10 +162,10 @@ def test_pen_numbers_whose_digits_lie_on_each_other_read_better_sharing_the_ink_
 
 def test_slanted_pen_numbers_whose_digits_touch_read_better_cut_along_their_lean(monkeypatch):
     """Writing that leans puts every upright cut between two touching digits through both:
-    the cutting also tries the group stood upright (``cuts.MIN_SLANT``). Pen-stroke numbers as
+    the cutting also tries the group stood upright (:mod:`digitcore.slant`). Pen-stroke numbers as
     840x280 images, leaning right or left, touching or 5% over, read by the shipped model with
     and without it."""
-    from digitcore import cuts, registry, store
+    from digitcore import registry, slant, store
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
     rng = random.Random(13)
@@ -183,7 +183,7 @@ def test_slanted_pen_numbers_whose_digits_touch_read_better_cut_along_their_lean
         return sum(recognize(model, d).text == t for d, t in zip(drawn, truth, strict=True))
 
     leaning = exact()
-    monkeypatch.setattr(cuts, "MIN_SLANT", np.inf)
+    monkeypatch.setattr(slant, "MIN", np.inf)
     as_written = exact()
     assert leaning >= as_written + 4, (leaning, as_written)  # measured 49 against 41
     assert leaning >= 0.7 * len(truth), (leaning, as_written)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from digitcore import cuts, segmentation, valleys
+from digitcore import cuts, segmentation, slant, valleys
 from digitcore.errors import ImageError
 from digitcore.preprocess import to_mnist
 from digitcore.synthetic import stroke_alpha
@@ -200,16 +200,16 @@ def leaning_bars(lean: float, count: int = 3) -> np.ndarray:
 
 @pytest.mark.parametrize("lean", [-0.3, -0.15, 0.0, 0.2, 0.35])
 def test_the_slant_of_leaning_strokes_is_how_far_they_lean(lean):
-    assert cuts.slant(leaning_bars(lean)) == pytest.approx(lean, abs=0.04)
+    assert slant.measure(leaning_bars(lean)) == pytest.approx(lean, abs=0.04)
 
 
 def test_leaning_strokes_stand_upright_after_their_rows_move():
     work = leaning_bars(0.3)
-    upright = cuts.shear_rows(work, cuts.upright_shifts(work))
+    upright = slant.shear_rows(work, slant.upright_shifts(work))
     assert upright.sum() == work.sum()  # every row moved whole, none cut off
     assert (upright > 0).any(axis=0).sum() <= 3 * 6  # three bars, each within 6 columns
     assert (work > 0).any(axis=0).sum() >= 3 * 12
-    assert not cuts.upright_shifts(leaning_bars(0.05)).any()  # under MIN_SLANT: as written
+    assert not slant.upright_shifts(leaning_bars(0.05)).any()  # under slant.MIN: as written
 
 
 def test_two_leaning_digits_are_cut_along_their_lean(monkeypatch):
@@ -232,7 +232,7 @@ def test_two_leaning_digits_are_cut_along_their_lean(monkeypatch):
     for part, box, other in zip(parts, boxes, boxes[::-1], strict=True):  # each part one box
         ink = part >= 96
         assert (ink & box).sum() >= 0.97 * box.sum() and (ink & other).sum() <= 0.03 * box.sum()
-    monkeypatch.setattr(cuts, "MIN_SLANT", np.inf)  # cut only as written: no splitting reads
+    monkeypatch.setattr(slant, "MIN", np.inf)  # cut only as written: no splitting reads
     assert len(cuts.split(joined, upright_boxes)) == 1
 
 
