@@ -159,6 +159,7 @@ def best_splitting(
     spans = [(0, last)]
     sides: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = [(bounds[0], bounds[last])]
     forms, priors = [preprocess.piece_form(work)], [size_prior(*group, height)]
+    stretches = []  # (i, j, piece, its ink, its size) of every stretch that could be a digit
     for i in range(last):
         for j in range(i + 1, len(bounds)):
             piece = _piece(work, bounds[i], bounds[j])
@@ -168,21 +169,28 @@ def best_splitting(
                 break  # the pieces from i only get wider
             if cols < MIN_WIDTH * height or rows < MIN_TALL * height or (i, j) == (0, last):
                 continue
-            choices = [(bounds[i], bounds[j])]
-            if share and (i > 0 or j < last):  # an inner cut: the piece may share its ink
-                choices.append((bounds[i] - share * (i > 0), bounds[j] + share * (j < last)))
-            for k, (left, right) in enumerate(choices):
-                if k:
-                    piece = _piece(work, left, right)
-                    more = piece >= INK / 255
-                    if more.sum() <= inked.sum() + share:
-                        continue  # no stroke at the cut to share
-                    rows, cols = ink_span(more)
-                spans.append((i, j))
-                sides.append((left, right))
-                forms.append(preprocess.piece_form(piece))
-                priors.append(size_prior(rows, cols, height))
-    value = score(np.stack(forms)) - np.asarray(priors) + PER_DIGIT
+            stretches.append((i, j, piece, inked, rows, cols))
+    for i, j, piece, inked, rows, cols in _on_a_path(stretches, last):
+        choices = [(bounds[i], bounds[j])]
+        if share and (i > 0 or j < last):  # an inner cut: the piece may share its ink
+            choices.append((bounds[i] - share * (i > 0), bounds[j] + share * (j < last)))
+        for k, (left, right) in enumerate(choices):
+            if k:
+                piece = _piece(work, left, right)
+                more = piece >= INK / 255
+                if more.sum() <= inked.sum() + share:
+                    continue  # no stroke at the cut to share
+                rows, cols = ink_span(more)
+            spans.append((i, j))
+            sides.append((left, right))
+            forms.append(preprocess.piece_form(piece))
+            priors.append(size_prior(rows, cols, height))
+    # One stretch of ink can lie between two pairs of cuts (a seam and a straight cut in one
+    # gap): each form is scored once.
+    first: dict[bytes, int] = {}
+    which = np.array([first.setdefault(f.tobytes(), len(first)) for f in forms])
+    unique = np.stack(forms)[np.unique(which, return_index=True)[1]]
+    value = score(unique)[which] - np.asarray(priors) + PER_DIGIT
     # best[j]: the best total of a splitting of the ink left of bounds[j]; came[j]: the index
     # of its last piece.
     best = np.full(len(bounds), -np.inf)
@@ -199,6 +207,21 @@ def best_splitting(
         chosen.append(sides[came[j]])
         j = spans[came[j]][0]
     return float(best[-1]), chosen[::-1]
+
+
+def _on_a_path(stretches: list[tuple], last: int) -> list[tuple]:
+    """The stretches (``(i, j, ...)``: from cut ``i`` to cut ``j``) that lie on some chain of
+    stretches from the group's left edge (0) to its right edge (``last``): only they can be a
+    digit of a splitting. Where digits overlap, a third of them are not, and are not scored."""
+    reach = {0}  # cuts a chain from the left edge reaches
+    for i, j, *_ in sorted(stretches, key=lambda s: s[1]):
+        if i in reach:
+            reach.add(j)
+    ends = {last}  # cuts from which a chain reaches the right edge
+    for i, j, *_ in sorted(stretches, key=lambda s: -s[0]):
+        if j in ends:
+            ends.add(i)
+    return [s for s in stretches if s[0] in reach and s[1] in ends]
 
 
 def _margin(rows: int, cols: int) -> float:

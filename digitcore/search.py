@@ -4,8 +4,11 @@ scikit-learn's ``GridSearchCV`` does the search; joblib's Dask backend runs its 
 ``dask.distributed`` cluster: an existing scheduler (``--scheduler`` or
 ``DIGITCORE_DASK_SCHEDULER``), else a ``LocalCluster`` on this machine. The digits are
 scattered to every worker once (not shipped with each fit, and still there when a worker is
-lost); a lost worker's fits are rerun by Dask elsewhere. Parameters are named as the ``train``
-flags name them (``svc-C``, ``knn-n-neighbors``, ``front-gamma-scale``).
+lost); a lost worker's fits are rerun by Dask elsewhere. A fit that had ended on a worker lost
+before its result was gathered cannot be: then the search starts again on the workers left
+(:data:`RESTARTS` times at most; every fit is seeded, so the results are the same).
+Parameters are named as the ``train`` flags name them (``svc-C``, ``knn-n-neighbors``,
+``front-gamma-scale``).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,11 @@ CONNECT_TIMEOUT = 5
 
 #: progress(fraction 0-1, message for people)
 SearchProgress = Callable[[float, str], None]
+
+
+#: Times a search starts again after losing finished fits with a worker (see :func:`run_search`).
+RESTARTS = 2
+RESTART = object()  #: marks a restart in the queue of ended fits
 
 
 @contextlib.contextmanager
@@ -218,15 +227,18 @@ def run_search(
     import time
 
     param_grid = grids.sklearn_grid(grid or grids.DEFAULT_GRID)
-    splitter = folds(cv, random_state=random_state)
     X, y = np.asarray(train_set.images), np.asarray(train_set.labels)
+    # The folds' indices are sent to every worker up front, with the digits: joblib would
+    # otherwise send each to one worker, and a fit whose indices died with that worker (or
+    # whose finished result did, before it was gathered) could not be run again elsewhere.
+    splits = list(folds(cv, random_state=random_state).split(X, y))
     # Fits run side by side on the workers, so each fits its members one after the other.
     model = ensemble.build_ensemble(random_state=random_state, n_jobs=1)
     topic = f"digitcore-search-{uuid.uuid4().hex}"
     search = GridSearchCV(
         model,
         param_grid,
-        cv=splitter,
+        cv=splits,
         scoring=ProgressScorer(topic),
         n_jobs=-1,
         refit=False,
@@ -239,9 +251,22 @@ def run_search(
     start = time.perf_counter()
 
     def work() -> None:
+        shared = [X, y, *(part for split in splits for part in split)]
         try:
-            with on_cluster(client, scatter=[X, y]):
-                search.fit(X, y)
+            # Scattered once for every attempt: scattering the same arrays again while the
+            # last attempt's copies are being released can itself be cancelled.
+            with on_cluster(client, scatter=shared):
+                for attempt in range(RESTARTS + 1):
+                    try:
+                        search.fit(X, y)
+                        return
+                    except CancelledError:
+                        # A worker died holding a finished fit not yet gathered: Dask cannot
+                        # run that one again, so the search starts again on the workers
+                        # left. Every fit is seeded: the results are the same.
+                        if attempt == RESTARTS or not client.nthreads():
+                            raise
+                        ended.put(RESTART)
         except BaseException as exc:  # handed to the caller's thread below
             failed.append(exc)
         finally:
@@ -255,6 +280,10 @@ def run_search(
         done = 0
         # Progress is reported from the caller's thread (a page can only draw from its own).
         while (event := ended.get()) is not None:
+            if event is RESTART:
+                done = 0
+                report(0.0, "A worker was lost with finished fits: searching again")
+                continue
             done += 1
             score = event[1]["score"]
             report(

@@ -62,6 +62,44 @@ def test_search_on_a_local_cluster_ranks_and_scores_as_a_sequential_grid_search(
     assert seen[0] == 0.0 and seen[-1] == 1.0 and len(seen) == 1 + 2 * CV  # one line per fit
 
 
+def test_a_search_that_lost_a_finished_fit_starts_again_with_the_same_results(
+    digits, sequential, local_client, monkeypatch
+):
+    # A worker killed after a fit ended but before its result was gathered: joblib raises
+    # CancelledError, and Dask cannot run that fit again. Here the first attempt says so.
+    from concurrent.futures import CancelledError
+
+    fit = search.GridSearchCV.fit
+    calls = []
+
+    def lose_a_result_once(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise CancelledError("batch_of__fit_and_score cancelled for reason: already forgotten")
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(search.GridSearchCV, "fit", lose_a_result_once)
+    said = []
+    found = search.run_search(
+        digits, grid=GRID, cv=CV, client=local_client, progress=lambda f, m: said.append((f, m))
+    )
+    assert len(calls) == 2
+    assert any("searching again" in m for _, m in said)
+    assert said[-1][0] == 1.0
+    assert _scores(found.results) == _scores(sequential)
+
+
+def test_a_search_that_keeps_losing_fits_says_so(digits, local_client, monkeypatch):
+    from concurrent.futures import CancelledError
+
+    def always_lost(self, *args, **kwargs):
+        raise CancelledError("lost")
+
+    monkeypatch.setattr(search.GridSearchCV, "fit", always_lost)
+    with pytest.raises(CancelledError):
+        search.run_search(digits, grid=GRID, cv=CV, client=local_client)
+
+
 def test_grid_keys_are_train_flag_names_and_unknown_ones_are_listed():
     assert grids.sklearn_grid({"svc-C": [1, 5], "front-gamma-scale": [0.5]}) == {
         "svc__clf__C": [1, 5],
