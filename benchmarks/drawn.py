@@ -21,8 +21,9 @@ height, white on black, black on white and ink on a transparent canvas.
   brush, small enough to fit (digits 50, 60, 80 and 100 px tall), read through their strokes.
 * Pen-written numbers as the judge's images: 3-digit numbers written with the same pen strokes
   on 840x280 white-on-black RGB images, spaced, touching, or each digit starting 5% or 10% of
-  the height before the previous one ends, read from their pixels (as an upload or
-  ``predict``); digits and strokes drawn with ``--seed``.
+  the height before the previous one ends, upright or leaning right or left
+  (:data:`PEN_KINDS`), read from their pixels (as an upload or ``predict``); digits and strokes
+  drawn with ``--seed``.
 
 Run::
 

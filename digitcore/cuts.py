@@ -173,7 +173,7 @@ def best_splitting(
             stretches.append((i, j, piece, inked, rows, cols))
     for i, j, piece, inked, rows, cols in _on_a_path(stretches, last):
         choices = [(bounds[i], bounds[j])]
-        if share and (i > 0 or j < last):  # an inner cut: the piece may share its ink
+        if share:  # every stretch has an inner cut (the whole is spans[0]): it may share its ink
             choices.append((bounds[i] - share * (i > 0), bounds[j] + share * (j < last)))
         for k, (left, right) in enumerate(choices):
             if k:

@@ -132,6 +132,32 @@ def test_touching_numbers_in_images_are_cut_by_recognition_better_than_at_ink_va
     assert by_recognition >= valleys + 3, (by_recognition, valleys)
 
 
+def pen_numbers(
+    count: int, overlaps: tuple[float, ...], slants: tuple[float, ...] = (0.0,)
+) -> tuple[list[np.ndarray], list[str]]:
+    """``count`` 3-digit numbers (seed 13) written with the pen strokes on 840x280 images, the
+    ``i``-th with overlap ``overlaps[i % len]`` and slant ``slants[i // len(overlaps) % len]``."""
+    rng = random.Random(13)
+    numbers = [[rng.randrange(10) for _ in range(3)] for _ in range(count)]
+    drawn = [
+        render(
+            touching_number(
+                n,
+                overlap=overlaps[i % len(overlaps)],
+                slant=slants[i // len(overlaps) % len(slants)],
+                seed=i,
+            ),
+            size=(840, 280),
+        )
+        for i, n in enumerate(numbers)
+    ]
+    return drawn, ["".join(map(str, n)) for n in numbers]
+
+
+def exact_reads(model, drawn: list[np.ndarray], truth: list[str]) -> int:
+    return sum(recognize(model, d).text == t for d, t in zip(drawn, truth, strict=True))
+
+
 def test_pen_numbers_whose_digits_lie_on_each_other_read_better_sharing_the_ink_at_a_cut(
     monkeypatch,
 ):
@@ -142,48 +168,25 @@ def test_pen_numbers_whose_digits_lie_on_each_other_read_better_sharing_the_ink_
     from digitcore import cuts, registry, store
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
-    rng = random.Random(13)
-    numbers = [[rng.randrange(10) for _ in range(3)] for _ in range(60)]
-    drawn = [
-        render(touching_number(n, overlap=(0.0, 0.05, 0.1)[i % 3], seed=i), size=(840, 280))
-        for i, n in enumerate(numbers)
-    ]
-    truth = ["".join(map(str, n)) for n in numbers]
-
-    def exact() -> int:
-        return sum(recognize(model, d).text == t for d, t in zip(drawn, truth, strict=True))
-
-    sharing = exact()
+    drawn, truth = pen_numbers(60, overlaps=(0.0, 0.05, 0.1))
+    sharing = exact_reads(model, drawn, truth)
     monkeypatch.setattr(cuts, "SHARE", 0.0)
-    apart = exact()
+    apart = exact_reads(model, drawn, truth)
     assert sharing >= apart + 4, (sharing, apart)
     assert sharing >= 0.65 * len(truth), (sharing, apart)
 
 
 def test_slanted_pen_numbers_whose_digits_touch_read_better_cut_along_their_lean(monkeypatch):
     """Writing that leans puts every upright cut between two touching digits through both:
-    the cutting also tries the group stood upright (:mod:`digitcore.slant`). Pen-stroke numbers as
-    840x280 images, leaning right or left, touching or 5% over, read by the shipped model with
-    and without it."""
+    the cutting also tries the group stood upright (:mod:`digitcore.slant`). Pen-stroke numbers
+    as 840x280 images, leaning right or left, touching or 5% over, read by the shipped model
+    with and without it."""
     from digitcore import registry, slant, store
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
-    rng = random.Random(13)
-    numbers = [[rng.randrange(10) for _ in range(3)] for _ in range(60)]
-    drawn = [
-        render(
-            touching_number(n, overlap=(0.0, 0.05)[i % 2], slant=(0.25, -0.2)[i // 2 % 2], seed=i),
-            size=(840, 280),
-        )
-        for i, n in enumerate(numbers)
-    ]
-    truth = ["".join(map(str, n)) for n in numbers]
-
-    def exact() -> int:
-        return sum(recognize(model, d).text == t for d, t in zip(drawn, truth, strict=True))
-
-    leaning = exact()
+    drawn, truth = pen_numbers(60, overlaps=(0.0, 0.05), slants=(0.25, -0.2))
+    leaning = exact_reads(model, drawn, truth)
     monkeypatch.setattr(slant, "MIN", np.inf)
-    as_written = exact()
+    as_written = exact_reads(model, drawn, truth)
     assert leaning >= as_written + 4, (leaning, as_written)  # measured 49 against 41
     assert leaning >= 0.7 * len(truth), (leaning, as_written)

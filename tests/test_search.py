@@ -92,12 +92,20 @@ def test_a_search_that_lost_a_finished_fit_starts_again_with_the_same_results(
 def test_a_search_that_keeps_losing_fits_says_so(digits, local_client, monkeypatch):
     from concurrent.futures import CancelledError
 
+    calls = []
+
     def always_lost(self, *args, **kwargs):
+        calls.append(1)
         raise CancelledError("lost")
 
     monkeypatch.setattr(search.GridSearchCV, "fit", always_lost)
+    said = []
     with pytest.raises(CancelledError):
-        search.run_search(digits, grid=GRID, cv=CV, client=local_client)
+        search.run_search(
+            digits, grid=GRID, cv=CV, client=local_client, progress=lambda f, m: said.append(m)
+        )
+    assert len(calls) == 1 + search.RESTARTS  # started again, but not for ever
+    assert sum("searching again" in m for m in said) == search.RESTARTS
 
 
 def test_grid_keys_are_train_flag_names_and_unknown_ones_are_listed():
