@@ -17,20 +17,19 @@ from digitcore.errors import DigitcoreError, ImageError
 from digitcore.recognize import Reading, recognize
 from digitcore.strokes import Drawing
 from pages import _correct, _cut, _render, _shared
+from pages._sheet import ReadingKey, sheet
 
 #: Wide enough for a number of several digits, tall enough for a finger.
 CANVAS = {"width": 680, "height": 280, "stroke_width": 18}
 #: Ink and paper by the theme in use: the canvas follows the light or dark look of the page.
 #: Any polarity reads the same (images.canvas_to_gray measures ink against the paper).
 COLOURS = {"light": ("#1c1c28", "#ffffff"), "dark": ("#ffffff", "#0e1117")}
-#: The canvas sends a stroke 0.2 s after the mouse is lifted; an Identify click right after the
-#: last stroke waits up to this long, so that stroke arrives and restarts the run with it.
+#: The canvas sends a stroke 0.2 s after the mouse is lifted; an Identify clicked before the
+#: canvas sent any stroke waits up to this long, so that stroke arrives and restarts the run with it.
+#: With a drawing in hand it reads at once (0.3 s sooner): a stroke that arrives later, from a
+#: click within 0.2 s of lifting the pen, is read again as it comes, as Identify asks.
 SETTLE_SECONDS = 0.3
-#: Which model read which input: (model path, fingerprint of the drawing or file, or None).
-ReadingKey = tuple[str, str | None]
 SOURCES = ("Draw", "Upload an image")
-
-state = st.session_state
 
 
 def phone_css(width: int = CANVAS["width"]) -> str:
@@ -65,43 +64,6 @@ class Input:
     too_small: str  # asked for: ink, but nothing digit-sized
 
 
-def init_state() -> None:
-    """This visitor's Draw-page state, set once."""
-    state.setdefault("canvas_id", 0)  # a new id gives a new, empty canvas
-    state.setdefault("added", [])  # the number being built: what each "Add" appended
-    state.setdefault("readings", {})  # by source: (ReadingKey, Reading) last shown
-    state.setdefault("asked", False)  # Identify pressed: read this canvas, and its later strokes
-    # The drawing as the canvas last sent it, so it survives the canvas being unmounted (Upload
-    # chosen, another page visited): its fabric.js JSON to draw it again, and its pixels.
-    state.setdefault("drawing", None)  # (json, RGBA array) or None
-    state.setdefault("restored", None)  # the JSON the mounted canvas started from
-    state.setdefault("canvas_shown", False)  # the last run of this page showed the canvas
-
-
-def identify() -> None:
-    state.asked = True
-
-
-def clear() -> None:
-    state.canvas_id += 1
-    state.asked = False
-    state.drawing = None
-    state.readings.pop("Draw", None)
-
-
-def add_to_number(text: str) -> None:
-    state.added.append(text)
-    clear()
-
-
-def undo_addition() -> None:
-    state.added.pop()
-
-
-def reset_number() -> None:
-    state.added.clear()
-
-
 def theme() -> str:
     """``"dark"`` when the page shows its dark look (the system's preference), else ``"light"``."""
     return "dark" if getattr(st.context.theme, "type", None) == "dark" else "light"
@@ -117,36 +79,37 @@ def recoloured(drawing: dict[str, Any] | None, ink: str) -> dict[str, Any] | Non
 
 def canvas_input() -> Input:
     """The canvas with its Identify and Clear buttons and the "Read as I draw" switch."""
-    key = f"canvas-{state.canvas_id}"
+    page = sheet()
+    key = f"canvas-{page.canvas_id}"
     ink, paper = COLOURS[theme()]
-    if key not in state or not state.canvas_shown:
+    if key not in st.session_state or not page.canvas_shown:
         # Mounting now (first visit, back from Upload or another page): start from the kept
         # drawing. Only now: a changed starting drawing makes a mounted canvas redraw itself.
         # The widget's key alone cannot tell: a run cut short by the next click (Upload, then
         # Draw at once) leaves the unmounted canvas's key in the session state.
-        state.restored = recoloured(state.drawing[0] if state.drawing else None, ink)
-    state.canvas_shown = True
+        page.restored = recoloured(page.drawing[0] if page.drawing else None, ink)
+    page.canvas_shown = True
     with st.container(key="canvas"):
         canvas = st_canvas(
             stroke_color=ink,
             background_color=paper,
             drawing_mode="freedraw",
             return_image_data=True,
-            initial_drawing=state.restored,
+            initial_drawing=page.restored,
             key=key,
             **CANVAS,
         )
     image, strokes = canvas.image_data, canvas.json_data
     if image is not None:
-        state.drawing = (strokes, image)
-    elif state.drawing is not None:
-        strokes, image = state.drawing  # a canvas drawn again from the kept drawing sends nothing
+        page.drawing = (strokes, image)
+    elif page.drawing is not None:
+        strokes, image = page.drawing  # a canvas drawn again from the kept drawing sends nothing
     with st.container(key="canvas-buttons"):
         left, middle, right = st.columns([1, 1, 2], vertical_alignment="center")
-    clicked = left.button("Identify", type="primary", on_click=identify, width="stretch")
-    middle.button("Clear", on_click=clear, width="stretch")
+    clicked = left.button("Identify", type="primary", on_click=page.identify, width="stretch")
+    middle.button("Clear", on_click=page.clear, width="stretch")
     live = right.toggle("Read as I draw", key="live", help="Read the drawing after every stroke.")
-    if clicked:
+    if clicked and not (strokes or {}).get("objects"):  # nothing drawn has reached us yet
         tick = right.empty()  # beside the toggle, so nothing else on the page moves
         for _ in range(int(SETTLE_SECONDS / 0.02)):
             time.sleep(0.02)
@@ -155,7 +118,7 @@ def canvas_input() -> Input:
         source="Draw",
         image=image,
         strokes=strokes,
-        requested=state.asked or live,
+        requested=page.asked or live,
         hint="Draw a digit, then press **Identify**.",
         blank="Draw a digit first: the canvas is empty.",
         too_small="Too small to read: draw it bigger, about half the height of the canvas.",
@@ -189,7 +152,7 @@ def current_input() -> Input:
         "Input", SOURCES, default="Draw", required=True, label_visibility="collapsed"
     )
     if source != "Draw":
-        state.canvas_shown = False  # set first: this run may be cut short by the next click
+        sheet().canvas_shown = False  # set first: this run may be cut short by the next click
         return upload_input()
     return canvas_input()
 
@@ -210,17 +173,18 @@ def reading_for(model: Any, key: ReadingKey, given: Input) -> Reading | None:
     digitcore.errors.ImageError
         When the input is not an image that can be read (not an image, too big, ...).
     """
-    kept = state.readings.get(given.source)
+    readings = sheet().readings
+    kept = readings.get(given.source)
     if kept is not None and kept[0] == key:
         return kept[1]
-    state.readings.pop(given.source, None)  # first, so a failed reading leaves nothing stale
+    readings.pop(given.source, None)  # first, so a failed reading leaves nothing stale
     if given.requested and given.image is not None:
         # The canvas's strokes say which ink belongs to which digit; a file has only pixels.
         image = given.image
         if given.strokes is not None and not isinstance(image, bytes):
             image = Drawing(image, given.strokes, brush=CANVAS["stroke_width"])
-        state.readings[given.source] = (key, recognize(model, image))
-        return state.readings[given.source][1]
+        readings[given.source] = (key, recognize(model, image))
+        return readings[given.source][1]
     return None
 
 
@@ -278,7 +242,7 @@ def show_details(reading: Reading) -> None:
     if reading.sure:  # a guess is not added to the number
         st.button(
             f"Add {reading.text} to the number",
-            on_click=add_to_number,
+            on_click=sheet().add_to_number,
             args=(reading.text,),
             icon=":material/add:",
             help="Appends the digits read and clears the canvas for the next one.",
@@ -287,23 +251,24 @@ def show_details(reading: Reading) -> None:
 
 def show_number() -> None:
     """The number being built, with undo (of the last addition, whole) and reset."""
-    number = "".join(state.added)
-    st.subheader(f"Number: {number or '—'}")
+    page = sheet()
+    st.subheader(f"Number: {page.number or '—'}")
     undo, reset, _ = st.columns([1, 1, 2])
-    last = state.added[-1] if state.added else ""
+    last = page.added[-1] if page.added else ""
     undo.button(
         f"Undo {last}" if last else "Undo",
         key="undo",
-        on_click=undo_addition,
-        disabled=not state.added,
+        on_click=page.undo_addition,
+        disabled=not page.added,
         width="stretch",
         help="Takes back the digits added last.",
     )
-    reset.button("Reset number", on_click=reset_number, disabled=not state.added, width="stretch")
+    reset.button(
+        "Reset number", on_click=page.reset_number, disabled=not page.added, width="stretch"
+    )
 
 
 _shared.ensure_routed()
-init_state()
 st.html(phone_css())
 st.title("Draw a number")
 model, info = _shared.active_model()

@@ -21,6 +21,8 @@ import pytest
 from browser_strokes import DIGITS, place, render, scribbles
 from PIL import Image
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import RerunData, RerunException, get_script_run_ctx
+from streamlit.runtime.state import safe_session_state, session_state
 from streamlit.testing.v1 import AppTest, app_test
 
 from digitcore import data, ensemble, settings, store, training
@@ -179,6 +181,64 @@ def test_clear_gives_a_new_canvas_and_forgets_the_reading(models, monkeypatch):
     click(at, "Clear")
     assert canvas.keys[-1] != canvas.keys[0], "Clear must mount a new, empty canvas"
     assert not re.search(r"\d", prediction(at))
+
+
+@pytest.fixture
+def stroke_during_callbacks(monkeypatch) -> list[str]:
+    """A stroke's rerun arriving while a button's callback runs, as Streamlit 1.67 handles it.
+
+    Every session-state access checks for a rerun the browser asked for meanwhile and, if there
+    is one, raises it there: the callback's remaining lines never run. The canvas sends a stroke
+    0.2 s after the mouse-up, so a click right after drawing meets it. Here the first
+    session-state access inside a callback raises such a rerun; the list records it.
+    """
+    raised: list[str] = []
+    inside: list[bool] = []
+    call = session_state.SessionState._call_callbacks
+
+    def calling(self, *args, **kwargs):
+        inside.append(True)
+        try:
+            return call(self, *args, **kwargs)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(session_state.SessionState, "_call_callbacks", calling)
+    for name in ("__getitem__", "__setitem__", "__contains__"):
+        original = getattr(safe_session_state.SafeSessionState, name)
+
+        def access(self, *args, _original=original, _name=name):
+            if inside and not raised:
+                raised.append(_name)
+                ctx = get_script_run_ctx()
+                rerun = RerunData(
+                    query_string=ctx.query_string, page_script_hash=ctx.page_script_hash
+                )
+                raise RerunException(rerun)
+            return _original(self, *args)
+
+        monkeypatch.setattr(safe_session_state.SafeSessionState, name, access)
+    return raised
+
+
+def test_a_click_is_kept_when_a_stroke_arrives_while_its_callback_runs(
+    models, monkeypatch, stroke_during_callbacks
+):
+    """The Draw page's buttons change the page's state without touching the session state (see
+    pages/_sheet.py); with ``state.asked = True`` in Identify's callback this read nothing."""
+    at, canvas = draw_page(monkeypatch, number_drawing(4, 2))
+    click(at, "Identify")
+    assert "42" in prediction(at)
+    click(at, "Add 42 to the number")
+    assert at.subheader[0].value == "Number: 42"
+    assert canvas.keys[-1] != canvas.keys[0], "adding the digits clears the canvas"
+    click(at, "Undo 42")
+    assert at.subheader[0].value == "Number: —"
+    click(at, "Identify")
+    click(at, "Clear")
+    assert not re.search(r"\d", prediction(at))
+    assert len(set(canvas.keys)) == 3, "Clear must mount a new, empty canvas"
+    assert stroke_during_callbacks == [], "a callback read or wrote the session state"
 
 
 def test_read_digits_build_a_number_with_undo_and_reset(models, monkeypatch):
