@@ -29,7 +29,7 @@ def drawings_db(tmp_path_factory):
 
 
 def test_a_corrected_reading_shows_on_your_drawings_and_in_the_count(page, drawings_db):
-    read, _ = identify(page, draw(page, place(DIGITS[7][0], left=250, top=40, height=200)))
+    read, *_ = identify(page, draw(page, place(DIGITS[7][0], left=250, top=40, height=200)))
     right = "1" if read != "1" else "7"  # the writer says it is another digit than the one read
     page.get_by_role("textbox", name="Not right? Type the right digits").fill(right)
     page.get_by_role("button", name="Save the right digits").click()
