@@ -218,9 +218,10 @@ def identify(page, mouse_up: float) -> tuple[str, float, float]:
     the click and from the mouse-up.
 
     The click waits until the canvas has sent its drawing, every stroke in it (0.2 s after the
-    mouse-up), as a person's would: moving to the button takes longer. A click sent just before the drawing can
-    be lost in Streamlit 1.67: if the drawing's rerun arrives while the server starts the click's
-    run, that run is dropped before its callbacks, with the click in it (README, "The app").
+    mouse-up), as a person's would: moving to the button takes longer. A click sent just before
+    the drawing can be lost in Streamlit 1.67: if the drawing's rerun arrives while the server
+    starts the click's run, that run is dropped before its callbacks, with the click in it
+    (README, "The app").
     """
     if page in DRAWN:
         sent, strokes = DRAWN[page]
