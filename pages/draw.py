@@ -25,9 +25,9 @@ CANVAS = {"width": 680, "height": 280, "stroke_width": 18}
 #: Any polarity reads the same (images.canvas_to_gray measures ink against the paper).
 COLOURS = {"light": ("#1c1c28", "#ffffff"), "dark": ("#ffffff", "#0e1117")}
 #: The canvas sends a stroke 0.2 s after the mouse is lifted; an Identify clicked before the
-#: canvas sent any stroke waits up to this long, so that stroke arrives and restarts the run with it.
-#: With a drawing in hand it reads at once (0.3 s sooner): a stroke that arrives later, from a
-#: click within 0.2 s of lifting the pen, is read again as it comes, as Identify asks.
+#: canvas sent any stroke waits up to this long, so that stroke arrives and restarts the run
+#: with it. With a stroke in hand it reads at once (0.3 s sooner): a stroke that arrives later,
+#: from a click within 0.2 s of lifting the pen, is read again as it comes, as Identify asks.
 SETTLE_SECONDS = 0.3
 SOURCES = ("Draw", "Upload an image")
 

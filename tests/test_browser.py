@@ -272,9 +272,14 @@ def test_twenty_drawn_digits_are_read_within_a_second_of_identify(page):
         time.sleep(0.4)  # a later, different answer would mean a stale one was shown first
         final = re.search(r"\d+", page.locator(".st-key-prediction").inner_text()).group()
         results.append(
-            {"drawn": digit, "read": first, "after": final, "seconds": latency,
-             "since_mouse_up": since_up}
-        )  # fmt: skip
+            {
+                "drawn": digit,
+                "read": first,
+                "after": final,
+                "seconds": latency,
+                "since_mouse_up": since_up,
+            }
+        )
         if i == 3:
             screenshot(page, "draw-reading.png")
         clear(page)
