@@ -13,8 +13,9 @@ an error), every stage bounded in time:
    folder, made the default (``models --set-default``) when it did not beat the shipped model
    on its own; both replicas are checked to serve it, without a restart;
 6. ``--sessions`` headless Chromium pages (one browser, a context each), spread over both
-   replicas, each drawing a digit, pressing Identify and waiting for the answer, again and
-   again for ``--seconds``.
+   replicas; once all have loaded, each draws a digit, presses Identify (once the canvas has
+   sent the drawing, as a person's click comes after it) and waits for the answer, then Clear,
+   again and again for ``--seconds``.
 
 Reported: readings per second, p50/p95 latency (Identify click to the answer shown), each
 page's first reading apart from the rest, errors, the CPU seconds and peak memory of every
@@ -52,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))  # the test helpers: a PostgreSQL server, drawn strokes
 
 import pgserver  # noqa: E402
-from browser_strokes import sample_digits  # noqa: E402
+from browser_strokes import INKED_PIXELS, paths, sample_digits  # noqa: E402
 
 from digitcore import registry, settings, store  # noqa: E402
 
@@ -154,7 +155,8 @@ async def served_default(browser, url: str) -> str:
 async def steady_box(locator) -> dict:
     last, same = None, 0
     for _ in range(200):
-        box = await locator.bounding_box()
+        # Just after Clear, the old canvas and its fresh replacement are both on the page.
+        box = await locator.bounding_box() if await locator.count() == 1 else None
         same = same + 1 if box == last and box is not None else 0
         if same == 3:
             return box
@@ -174,11 +176,14 @@ class Load:
     saved: int = 0
     loaded: int = 0
     finished: int = 0
+    #: Set once every page has loaded: then all of them draw at once, for the same minute.
+    all_loaded: asyncio.Event = field(default_factory=asyncio.Event)
 
     def page_loaded(self) -> None:
         self.loaded += 1
         if self.loaded == self.sessions:  # all drawing: the steady state starts
             self.sampler.begin()
+            self.all_loaded.set()
 
     def session_done(self) -> None:
         self.finished += 1
@@ -186,19 +191,61 @@ class Load:
             self.sampler.end()
 
 
-async def draw_and_identify(page, strokes) -> float:
-    """Draw with the mouse, press Identify; seconds from the click to the answer shown."""
-    box = await steady_box(page.locator("canvas.upper-canvas"))
-    for stroke in strokes:
-        await page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
-        await page.mouse.down()
-        for x, y in stroke[1:]:
-            await page.mouse.move(box["x"] + x, box["y"] + y)
-        await page.mouse.up()
+async def draw_and_identify(page, strokes, sent: list[int]) -> tuple[float, float, int]:
+    """Draw with the mouse, press Identify once the canvas has sent the drawing (as a person,
+    who takes longer than the canvas's 0.2 s to reach the button; ``sent``: the strokes each
+    message of the page carried). Seconds from the click to the answer shown, seconds from the
+    last mouse-up to the canvas's message, and how often the first stroke left no ink and was
+    drawn again (as a person would, a second later)."""
+    canvas = page.locator("canvas.upper-canvas")
+    await empty_canvas(page)
+    # The clicks on the buttons below may have scrolled the canvas out of the window.
+    await canvas.scroll_into_view_if_needed()
+    box = await steady_box(canvas)
+    before = len(sent)
+    again = 0
+    for k, stroke in enumerate(strokes):
+        while True:
+            await page.mouse.move(box["x"] + stroke[0][0], box["y"] + stroke[0][1])
+            await page.mouse.down()
+            for x, y in stroke[1:]:
+                await page.mouse.move(box["x"] + x, box["y"] + y)
+            await page.mouse.up()
+            if k or again == 5 or await page.locator("canvas.dc-canvas").evaluate_all(INKED_PIXELS):
+                break
+            # Under this load a canvas just mounted (after Clear) can miss a first stroke.
+            again += 1
+            await asyncio.sleep(1.0)
+    waited = time.monotonic()
+    while max(sent[before:], default=0) < len(strokes):
+        if time.monotonic() - waited > 30:
+            inked = await page.locator("canvas.dc-canvas").evaluate_all(INKED_PIXELS)
+            raise TimeoutError(
+                f"the canvas did not send the drawing's {len(strokes)} strokes in 30 s "
+                f"({inked} inked pixels on it; first stroke drawn {again + 1} times)"
+            )
+        await asyncio.sleep(0.01)
     clicked = time.monotonic()
     await page.get_by_role("button", name="Identify").click()
-    await page.wait_for_function(HAS_DIGITS, polling=20, timeout=60_000)
-    return time.monotonic() - clicked
+    try:
+        await page.wait_for_function(HAS_DIGITS, polling=20, timeout=60_000)
+    except Exception as exc:
+        shown = await page.locator(".st-key-prediction").inner_text()
+        raise TimeoutError(f"no answer 60 s after Identify; shown: {shown[:80]!r}") from exc
+    return time.monotonic() - clicked, clicked - waited, again
+
+
+async def empty_canvas(page) -> None:
+    """Wait until the page holds one canvas, without ink: after Clear, the old canvas (with the
+    drawing) stays a moment beside its replacement, and a stroke drawn on it is lost."""
+    canvas = page.locator("canvas.upper-canvas")
+    deadline = time.monotonic() + 60
+    while await canvas.count() != 1 or await page.locator("canvas.dc-canvas").evaluate_all(
+        INKED_PIXELS
+    ):
+        if time.monotonic() > deadline:
+            raise TimeoutError("no empty canvas 60 s after Clear")
+        await asyncio.sleep(0.05)
 
 
 async def open_draw_page(page, url: str) -> None:
@@ -213,6 +260,8 @@ async def session(browser, url: str, index: int, seconds: float, load: Load) -> 
     context = await browser.new_context(viewport={"width": 1280, "height": 1000})
     page = await context.new_page()
     page.set_default_timeout(60_000)
+    sent: list[int] = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda m: sent.append(paths(m))))
     digits = sample_digits(20)
     n = 0
     try:
@@ -226,18 +275,22 @@ async def session(browser, url: str, index: int, seconds: float, load: Load) -> 
             return
         load_s = time.monotonic() - opened
         load.page_loaded()
+        # On two cores, twenty pages take about a minute to load: the load starts when all have.
+        await load.all_loaded.wait()
         until = time.monotonic() + seconds
         while time.monotonic() < until:
             drawn, strokes = digits[(index * 7 + n) % len(digits)]
             try:
                 at = time.monotonic()
-                latency = await draw_and_identify(page, strokes)
+                latency, sending, again = await draw_and_identify(page, strokes, sent)
                 if await page.evaluate(FAILED):
                     raise RuntimeError("the page shows an exception")
                 text = await page.locator(".st-key-prediction").inner_text()
                 load.readings.append({"session": index, "replica": url, "n": n, "drawn": drawn,
                                       "shown": text.strip().split("\n")[0][:40],
                                       "seconds": latency, "page_load_seconds": load_s,
+                                      "canvas_sent_after_seconds": sending,
+                                      "first_stroke_drawn_again": again,
                                       "at": at})  # fmt: skip
                 confirm = page.get_by_role("button", name="is right: save it")
                 if n % 5 == 4 and await confirm.count():
@@ -245,7 +298,11 @@ async def session(browser, url: str, index: int, seconds: float, load: Load) -> 
                     await page.locator(".st-key-correct").get_by_text("Saved").wait_for()
                     load.saved += 1
                 await page.get_by_role("button", name="Clear").click()
-                await page.wait_for_function(NO_DIGITS)
+                try:
+                    await page.wait_for_function(NO_DIGITS)
+                except Exception as exc:
+                    raise TimeoutError("the answer still shown 60 s after Clear") from exc
+                await empty_canvas(page)
             except Exception as exc:  # counted; then the visitor reloads and goes on
                 load.errors.append({"session": index, "replica": url, "n": n,
                                     "error": f"{type(exc).__name__}: {str(exc)[:300]}"})  # fmt: skip
@@ -409,6 +466,13 @@ def summarise(load: Load, sampler: Sampler, replicas: list[str]) -> dict[str, An
         "first_reading_max_seconds": max(firsts) if firsts else None,
         "later_p50_seconds": percentile(later, 50),
         "later_p95_seconds": percentile(later, 95),
+        # How long after the last mouse-up the canvas sent the drawing (the click waits for it).
+        # Drawings whose first stroke left no ink (drawn again a second later), and how often.
+        "first_stroke_missed": sum(r["first_stroke_drawn_again"] > 0 for r in readings),
+        "first_stroke_redraws": sum(r["first_stroke_drawn_again"] for r in readings),
+        "canvas_sent_p50_seconds": percentile(
+            [r["canvas_sent_after_seconds"] for r in readings], 50
+        ),
         "page_load_p50_seconds": percentile(
             sorted({r["session"]: r["page_load_seconds"] for r in readings}.values()), 50
         ),

@@ -1,4 +1,5 @@
-"""Hand-made pen strokes for the ten digits, as a person draws them, for the app tests.
+"""Hand-made pen strokes for the ten digits, as a person draws them, for the app tests; and
+what the canvas shows (:data:`INKED_PIXELS`) and sends (:func:`paths`) of them.
 
 Each digit is a list of strokes; each stroke is a polyline of points in a box of height 1 and
 width about 0.6 (x to the right, y down), drawn in the order a pen moves. :func:`place` turns a
@@ -310,3 +311,18 @@ def scribbles(count: int = 300, seed: int = 0) -> list[tuple[str, list[list[tupl
             ]
         out.append((kind, strokes))
     return out
+
+
+def paths(message: str | bytes) -> int:
+    """How many strokes the canvas's drawing (fabric.js JSON, a path each) in one of the page's
+    websocket messages holds (every message carries every widget's state)."""
+    return (message if isinstance(message, bytes) else message.encode()).count(b'"path"')
+
+
+# Inked pixels on the canvas's drawing layers (``canvas.dc-canvas``, for Playwright's
+# ``evaluate_all``): far from the paper's colour (its top-left pixel), so light ink on a dark
+# canvas and dark ink on a light one both count.
+INKED_PIXELS = """canvases => canvases.reduce((n, c) => {
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[0]) + Math.abs(d[i + 3] - d[3]) > 128) n++;
+  return n; }, 0)"""

@@ -23,7 +23,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_strokes import DIGITS, place, sample_digits, sample_numbers, touching_number
+from browser_strokes import (
+    DIGITS,
+    INKED_PIXELS,
+    paths,
+    place,
+    sample_digits,
+    sample_numbers,
+    touching_number,
+)
 from PIL import Image
 
 from digitcore import store
@@ -41,23 +49,12 @@ NO_DIGITS = (
     "() => { const e = document.querySelector('.st-key-prediction');"
     " return e !== null && !/\\d/.test(e.innerText); }"
 )
-# Inked pixels on the canvas's drawing layers: far from the paper's colour (its top-left pixel),
-# so light ink on a dark canvas and dark ink on a light one both count.
-INKED_PIXELS = """canvases => canvases.reduce((n, c) => {
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[0]) + Math.abs(d[i + 3] - d[3]) > 128) n++;
-  return n; }, 0)"""
 #: The phone the Draw page must fit: an iPhone 12-14's screen in CSS pixels.
 PHONE = {"width": 390, "height": 844}
 #: For each page, the strokes in the drawing each of its messages to the server carried (every
 #: message holds every widget's state), and when it last drew: (messages sent by then, strokes).
 SENT: dict[object, list[int]] = {}
 DRAWN: dict[object, tuple[int, int]] = {}
-
-
-def paths(message: str | bytes) -> int:
-    """How many strokes the canvas's drawing (fabric.js JSON, a path each) in a message holds."""
-    return (message if isinstance(message, bytes) else message.encode()).count(b'"path"')
 
 
 def free_port() -> int:
@@ -202,10 +199,11 @@ def draw(page, strokes) -> float:
 
 def steady_box(locator) -> dict:
     """The element's bounding box once the page around it has stopped moving."""
-    last, same = None, 0
+    last, same, box = None, 0, None
     for _ in range(100):
-        box = locator.bounding_box()
-        same = same + 1 if box == last else 0
+        # Just after Clear, the old canvas and its fresh replacement are both on the page.
+        box = locator.bounding_box() if locator.count() == 1 else None
+        same = same + 1 if box == last and box is not None else 0
         if same == 3:
             return box
         last = box
