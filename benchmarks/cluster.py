@@ -213,7 +213,8 @@ async def draw_and_identify(page, strokes, sent: list[int]) -> tuple[float, floa
             await page.mouse.up()
             if k or again == 5 or await page.locator("canvas.dc-canvas").evaluate_all(INKED_PIXELS):
                 break
-            # Under this load a canvas just mounted (after Clear) can miss a first stroke.
+            # Under this load a first stroke now and then leaves no ink (why, not found): a
+            # person sees that and draws it again.
             again += 1
             await asyncio.sleep(1.0)
     waited = time.monotonic()
@@ -466,10 +467,10 @@ def summarise(load: Load, sampler: Sampler, replicas: list[str]) -> dict[str, An
         "first_reading_max_seconds": max(firsts) if firsts else None,
         "later_p50_seconds": percentile(later, 50),
         "later_p95_seconds": percentile(later, 95),
-        # How long after the last mouse-up the canvas sent the drawing (the click waits for it).
         # Drawings whose first stroke left no ink (drawn again a second later), and how often.
         "first_stroke_missed": sum(r["first_stroke_drawn_again"] > 0 for r in readings),
         "first_stroke_redraws": sum(r["first_stroke_drawn_again"] for r in readings),
+        # How long after the last mouse-up the canvas sent the drawing (the click waits for it).
         "canvas_sent_p50_seconds": percentile(
             [r["canvas_sent_after_seconds"] for r in readings], 50
         ),
