@@ -155,8 +155,7 @@ async def served_default(browser, url: str) -> str:
 async def steady_box(locator) -> dict:
     last, same = None, 0
     for _ in range(200):
-        # Just after Clear, the old canvas and its fresh replacement are both on the page.
-        box = await locator.bounding_box() if await locator.count() == 1 else None
+        box = await locator.bounding_box()
         same = same + 1 if box == last and box is not None else 0
         if same == 3:
             return box
@@ -238,14 +237,15 @@ async def draw_and_identify(page, strokes, sent: list[int]) -> tuple[float, floa
 
 async def empty_canvas(page) -> None:
     """Wait until the page holds one canvas, without ink: after Clear, the old canvas (with the
-    drawing) stays a moment beside its replacement, and a stroke drawn on it is lost."""
+    drawing) stays a moment beside its replacement, and a stroke drawn on it is lost. Called
+    before every drawing."""
     canvas = page.locator("canvas.upper-canvas")
     deadline = time.monotonic() + 60
     while await canvas.count() != 1 or await page.locator("canvas.dc-canvas").evaluate_all(
         INKED_PIXELS
     ):
         if time.monotonic() > deadline:
-            raise TimeoutError("no empty canvas 60 s after Clear")
+            raise TimeoutError("no single, empty canvas on the page for 60 s")
         await asyncio.sleep(0.05)
 
 
@@ -304,7 +304,6 @@ async def session(browser, url: str, index: int, seconds: float, load: Load) -> 
                     await page.wait_for_function(NO_DIGITS)
                 except Exception as exc:
                     raise TimeoutError("the answer still shown 60 s after Clear") from exc
-                await empty_canvas(page)
             except Exception as exc:  # counted; then the visitor reloads and goes on
                 load.errors.append({"session": index, "replica": url, "n": n,
                                     "error": f"{type(exc).__name__}: {str(exc)[:300]}"})  # fmt: skip

@@ -61,10 +61,12 @@ class Sheet:
             self.added.pop()
 
     def reset_number(self) -> None:
+        """Start the number again, empty."""
         self.added.clear()
 
     @property
     def number(self) -> str:
+        """The number built so far ("" before the first addition)."""
         return "".join(self.added)
 
 
