@@ -28,6 +28,14 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    a margin that grows the narrower the group is (:func:`_margin`). A piece under
    :data:`MIN_TALL` of the height is never a digit of its own.
 
+5. **Strokes**: where digits cross, every cut through columns leaves one of them some of the
+   other's ink (a 0 drawn over a 6's loop). So the group's strokes are also traced through its
+   skeleton (:mod:`digitcore.tracing`), grouped into digits as the canvas's strokes are
+   (:func:`digitcore.polylines.group`; a group shorter than :data:`SHORT` of the height joins
+   the nearest digit), and each digit is redrawn alone; one still wider than tall is cut as in
+   steps 2-4. Its digits are scored as the pieces are, in the same batch, and the way of
+   reading with the better total wins.
+
 A wide 0 or a barred 5 stays one digit: the models read it whole. The scores come from
 :func:`digitcore.recognize.piece_scores`; :mod:`digitcore.segmentation` decides which groups
 need cutting at all.
@@ -43,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from digitcore import preprocess, slant
+from digitcore import polylines, preprocess, slant, tracing
 
 #: Scores pieces in MNIST form, ``(n, 28, 28)`` uint8 -> ``(n,)`` log-likelihoods (higher better).
 Scorer = Callable[[NDArray[np.uint8]], NDArray[np.float64]]
@@ -104,6 +112,32 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
     height = height or ink_height(gray)
     if ink_span(gray >= INK)[1] > MAX_GROUP * height:
         return [gray]  # a line, not a number: scoring its pieces would take long
+    # Where digits cross, cuts through columns give each some of the other's ink; the strokes
+    # traced through the crossing part them (step 5). Both ways are read; the better wins.
+    traced = _traced_digits(gray, height)
+    forms = [form for _, form, _ in traced if form is not None]
+    known: list[NDArray[np.float64]] = []
+
+    def together(pieces: NDArray[np.uint8]) -> NDArray[np.float64]:
+        """The traced digits ride in the first batch of pieces: one call of the models."""
+        if forms and not known:
+            values = score(np.concatenate([pieces, np.stack(forms)]))
+            known.append(values[len(pieces) :])
+            return values[: len(pieces)]
+        return score(pieces)
+
+    total, parts = _by_columns(gray, together, height)
+    if traced:
+        if forms and not known:
+            known.append(score(np.stack(forms)))
+        by_strokes, found = _by_strokes(traced, known[0] if forms else np.zeros(0), score, height)
+        if by_strokes > total:
+            parts = found
+    return parts
+
+
+def _by_columns(gray: NDArray, score: Scorer, height: int) -> tuple[float, list[NDArray]]:
+    """Steps 1-4 of the module doc: the best splitting's total and each digit's ink."""
     work, scale = preprocess.restroke_group(gray, height)
     total, pieces = best_splitting(work, score, height=preprocess.PIECE_HEIGHT)
     shift = slant.upright_shifts(work)
@@ -112,16 +146,62 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
         upright = slant.shear_rows(work, shift)
         stood, found = best_splitting(upright, score, height=preprocess.PIECE_HEIGHT)
         if stood > total:
-            pieces = [(left - shift, right - shift) for left, right in found]
+            total, pieces = stood, [(left - shift, right - shift) for left, right in found]
     if not pieces:
-        return [gray]
+        return total, [gray]
     rows = np.minimum((np.arange(gray.shape[0]) * scale).astype(np.intp), work.shape[0] - 1)
 
     def back(c: NDArray[np.intp]) -> NDArray[np.intp]:
         return np.clip(np.round(c[rows] / scale).astype(np.intp), 0, gray.shape[1])
 
     parts = [_piece(gray, back(left), back(right)) for left, right in pieces]
-    return [p for p in parts if (p >= INK).any()]
+    return total, [p for p in parts if (p >= INK).any()]
+
+
+def _traced_digits(gray: NDArray, height: int) -> list[tuple[NDArray, NDArray | None, float]]:
+    """Step 5 of the module doc: the digits the group's traced strokes make, left to right,
+    each as its ink (its strokes redrawn alone), its form to score (None when it is too wide
+    for one digit and must be cut by columns) and its size prior; ``[]`` for fewer than two."""
+    lines, width = tracing.trace(gray, height)
+    lines.sort(key=polylines.middle)  # as written: left to right
+    groups = [[lines[i] for i in ids] for ids in polylines.group(lines)]
+    tall = [float(np.ptp(np.concatenate(g)[:, 1])) + width >= SHORT * height for g in groups]
+    digits = [g for g, t in zip(groups, tall, strict=True) if t]
+    if len(digits) < 2:
+        return []
+    for piece in (g for g, t in zip(groups, tall, strict=True) if not t):  # a bar, a tail
+        centre = polylines.middle(np.concatenate(piece))
+        near = min(digits, key=lambda d: abs(polylines.middle(np.concatenate(d)) - centre))
+        near += piece
+    found = []
+    for strokes in sorted(digits, key=lambda d: polylines.middle(np.concatenate(d))):
+        ink = polylines.draw(strokes, gray.shape, brush=width)
+        work, _ = preprocess.restroke_group(ink, height)
+        rows, cols = ink_span(work >= INK / 255)
+        if cols > rows:  # strokes that still write two digits
+            found.append((ink, None, 0.0))
+        else:
+            prior = size_prior(rows, cols, preprocess.PIECE_HEIGHT)
+            found.append((ink, preprocess.piece_form(work), prior))
+    return found
+
+
+def _by_strokes(
+    traced: list[tuple[NDArray, NDArray | None, float]],
+    values: NDArray[np.float64],
+    score: Scorer,
+    height: int,
+) -> tuple[float, list[NDArray]]:
+    """The total of the traced digits (``values``: the scores of their forms) and each
+    digit's ink; a traced digit too wide for one is cut by columns."""
+    total, parts, scored = 0.0, [], iter(values)
+    for ink, form, prior in traced:
+        if form is None:
+            more, found = _by_columns(ink, score, height)
+            total, parts = total + more, parts + found
+        else:
+            total, parts = total + float(next(scored)) - prior + PER_DIGIT, [*parts, ink]
+    return (total, parts) if len(parts) >= 2 else (-np.inf, parts)
 
 
 def best_splitting(

@@ -8,14 +8,9 @@ lie over one another. So digits are found from the strokes themselves:
    freedraw stroke is a ``path`` whose commands ``["M", x, y]``, ``["Q", x1, y1, x, y]``,
    ``["L", x, y]`` are in canvas pixels, as captured from a real canvas in Chromium) into
    polylines.
-2. :func:`group` walks the strokes in the order they were drawn: a stroke joins a group when
-   the middle of one lies within the core (:data:`CORE`) of the other's x-extent (a 4's
-   upright in its angle, a 5's bar over its body); otherwise it starts a new digit. A
-   neighbour that touches or overlaps a little has its middle outside. One more case joins:
-   an upright stroke whose middle lies within the last digit's x-extent, crossed by that
-   digit's ink in its middle, which goes on past it on both sides and does not run alongside
-   it (:func:`crossed`): a 4 whose upright crosses its bar near the bar's end. A 1 written
-   into a 0's or 7's side is not crossed so.
+2. :func:`digitcore.polylines.group` groups them into digits: a stroke joins a digit when the
+   middle of one lies within the core of the other's x-extent (a 4's upright in its angle, a
+   5's bar over its body); a neighbour that touches or overlaps a little has its middle outside.
 3. The blank rules of :mod:`digitcore.segmentation` apply to the groups: a group under
    :data:`~digitcore.segmentation.MIN_HEIGHT` of the canvas, or under
    :data:`~digitcore.segmentation.RELATIVE` of the tallest digit, is a piece (a dot, a bar drawn
@@ -37,20 +32,12 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageDraw
 
-from digitcore import preprocess, segmentation
+from digitcore import polylines, preprocess, segmentation
 from digitcore.cuts import Scorer
 from digitcore.errors import ImageError
 from digitcore.segmentation import Digit
 
-#: a stroke's middle this far inside another's x-extent joins it (at 0.12 a thin 1 joined the
-#: 7 it touched)
-CORE = 0.2
-#: A stroke at most UPRIGHT times as wide as it is tall is upright (a 4's, a 1); the last
-#: digit's ink crosses it when it has ink on both sides of it (REACH of its height away) at
-#: heights in BAND of it, and its ink over the stroke spans at most ALONGSIDE of its height.
-UPRIGHT, REACH, BAND, ALONGSIDE = 0.35, 0.04, (0.25, 0.8), 0.35
 #: A digit whose strokes are less than 1 / BOLD brush widths tall is drawn thinner to be read.
 BOLD = 0.25
 MAX_STROKES = 2000  #: more strokes than this is not a number written by hand
@@ -147,77 +134,6 @@ def _path_points(path: list) -> NDArray[np.float64]:
     return np.asarray(out, np.float64).reshape(-1, 2)
 
 
-def group(strokes: list[NDArray[np.float64]]) -> list[list[int]]:
-    """Strokes grouped into digits, in drawing order (see the module docstring, step 2).
-
-    Parameters
-    ----------
-    strokes : list of ndarray of shape (k, 2)
-
-    Returns
-    -------
-    list of list of int
-        The indices of each group's strokes.
-    """
-    groups: list[dict[str, Any]] = []
-    for i, points in enumerate(strokes):
-        x0, x1, middle = float(points[:, 0].min()), float(points[:, 0].max()), _middle(points)
-        home = None
-        for g in reversed(groups):  # the digit being written first, then earlier ones
-            if _inside(middle, g["x0"], g["x1"]) or _inside(g["middle"], x0, x1):
-                home = g
-                break
-        if home is None and groups:
-            last = groups[-1]
-            if last["x0"] <= middle <= last["x1"] and crossed(points, strokes, last["ids"]):
-                home = last
-        if home is None:
-            groups.append({"ids": [i], "x0": x0, "x1": x1, "middle": middle})
-        else:
-            home["ids"].append(i)
-            home["x0"], home["x1"] = min(home["x0"], x0), max(home["x1"], x1)
-            home["middle"] = (home["x0"] + home["x1"]) / 2
-    return [g["ids"] for g in groups]
-
-
-def crossed(
-    points: NDArray[np.float64], strokes: list[NDArray[np.float64]], ids: list[int]
-) -> bool:
-    """Whether an upright stroke is crossed in its middle by the ink of strokes ``ids``: as a
-    4's bar crosses its upright, not as a 0's side runs beside a 1 (see :data:`UPRIGHT`).
-
-    Parameters
-    ----------
-    points : ndarray of shape (k, 2)
-        The stroke, canvas ``(x, y)`` points.
-    strokes : list of ndarray of shape (k, 2)
-        All strokes; ``ids`` picks the digit's.
-    ids : list of int
-    """
-    (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
-    tall = y1 - y0
-    if tall <= 0 or x1 - x0 > UPRIGHT * tall:
-        return False
-    ink = np.concatenate([strokes[i] for i in ids])
-    x, y = ink[:, 0], ink[:, 1]
-    reach = REACH * tall
-    middle = (y >= y0 + BAND[0] * tall) & (y <= y0 + BAND[1] * tall)
-    if not ((middle & (x < x0 - reach)).any() and (middle & (x > x1 + reach)).any()):
-        return False
-    over = (x >= x0 - reach) & (x <= x1 + reach) & (y >= y0) & (y <= y1)
-    return bool(over.any()) and float(np.ptp(y[over])) <= ALONGSIDE * tall
-
-
-def _middle(points: NDArray[np.float64]) -> float:
-    """The middle of a stroke's x-extent."""
-    return float(points[:, 0].min() + points[:, 0].max()) / 2
-
-
-def _inside(x: float, x0: float, x1: float) -> bool:
-    margin = CORE * (x1 - x0)
-    return x0 + margin <= x <= x1 - margin
-
-
 def segment(
     strokes: list[NDArray[np.float64]],
     *,
@@ -251,7 +167,7 @@ def segment(
     lo, hi = -brush, np.array([canvas_hw[1], canvas_hw[0]], float) + brush
     strokes = [np.clip(s, lo, hi) for s in strokes]
     found, pieces = [], []
-    for ids in group(strokes):
+    for ids in polylines.group(strokes):
         points = np.concatenate([strokes[i] for i in ids])
         box = [*(points.min(axis=0) - radius), *(points.max(axis=0) + radius), ids]
         tall = box[3] - box[1] >= segmentation.MIN_HEIGHT * height
@@ -303,16 +219,6 @@ def render(
     pad = int(np.ceil(brush / 2)) + 2
     left, top = np.floor(points.min(axis=0)).astype(int) - pad
     right, bottom = np.ceil(points.max(axis=0)).astype(int) + pad
-    image = Image.new("L", (int(right - left) + 1, int(bottom - top) + 1), 0)
-    pen = ImageDraw.Draw(image)
-    width, radius = max(1, round(brush)), brush / 2
-    for stroke in strokes:
-        xy = [(float(x - left), float(y - top)) for x, y in stroke]
-        if len(xy) > 1:
-            pen.line(xy, fill=255, width=width)
-        # Round joins and caps (and a click's dot), as the canvas draws them: a disc at every
-        # point. Pillow's own round joins (joint="curve") took 3.5x as long, a sixth of
-        # reading a drawing, and differ from these in 1% of pixels, at the edges.
-        for x, y in xy:
-            pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
-    return np.asarray(image), (int(left), int(top))
+    shape = (int(bottom - top) + 1, int(right - left) + 1)
+    image = polylines.draw(strokes, shape, brush=brush, origin=(float(left), float(top)))
+    return image, (int(left), int(top))

@@ -11,7 +11,7 @@ from browser_strokes import DIGITS, canvas_json, place, render
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digitcore import strokes
+from digitcore import polylines, strokes
 from digitcore.errors import ImageError
 from digitcore.recognize import recognize
 from digitcore.strokes import Drawing
@@ -63,13 +63,13 @@ def test_a_captured_canvas_stroke_is_read_in_canvas_pixels():
 @pytest.mark.parametrize("way", [0, 1])
 def test_the_strokes_of_one_digit_form_one_group(digit, way):
     lines = place(DIGITS[digit][way], left=100, top=40, height=180)
-    assert strokes.group([np.asarray(s) for s in lines]) == [list(range(len(lines)))]
+    assert polylines.group([np.asarray(s) for s in lines]) == [list(range(len(lines)))]
 
 
 @pytest.mark.parametrize("number", ["482", "495", "639", "284", "4545", "707"])
 def test_touching_and_overlapping_digits_are_separate_groups(number):
     lines = touching_number([int(c) for c in number], overlap=0.12)
-    groups = strokes.group([np.asarray(s) for s in lines])
+    groups = polylines.group([np.asarray(s) for s in lines])
     assert len(groups) == len(number), groups
 
 
@@ -89,9 +89,9 @@ def test_a_4_whose_upright_crosses_its_bar_near_the_end_is_one_digit():
     # The upright crosses the bar at 85% of its width: outside the core that CORE asks for.
     bar = _line((34, 0), (0, 40), (40, 40))
     upright = _line((34, 10), (34, 70))
-    assert strokes.group([bar, upright]) == [[0, 1]]
+    assert polylines.group([bar, upright]) == [[0, 1]]
     # Written small, as a phone number's digits: the same.
-    assert strokes.group([bar / 3, upright / 3]) == [[0, 1]]
+    assert polylines.group([bar / 3, upright / 3]) == [[0, 1]]
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_a_4_whose_upright_crosses_its_bar_near_the_end_is_one_digit():
 )
 def test_a_1_written_into_a_neighbour_that_does_not_cross_it_stays_its_own_digit(first):
     one = _line((36, 0), (36, 70))  # its middle at 90% of the neighbour's width
-    assert strokes.group([first, one]) == [[0], [1]]
+    assert polylines.group([first, one]) == [[0], [1]]
 
 
 def test_a_digit_written_small_reaches_the_models_in_the_form_it_has_written_large():
