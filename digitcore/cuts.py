@@ -30,7 +30,8 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
 
 5. **Strokes**: where digits cross, every cut through columns leaves one of them some of the
    other's ink (a 0 drawn over a 6's loop). So the group's strokes are also traced through its
-   skeleton (:mod:`digitcore.tracing`), grouped into digits as the canvas's strokes are
+   skeleton (:mod:`digitcore.tracing`; once for each rule of how straight a stroke goes on
+   through a fork, :data:`ALIGNS`), grouped into digits as the canvas's strokes are
    (:func:`digitcore.polylines.group`; a group shorter than :data:`SHORT` of the height joins
    the nearest digit), and each digit is redrawn alone; one still wider than tall is cut as in
    steps 2-4. Its digits are scored as the pieces are, in the same batch, and the way of
@@ -83,6 +84,8 @@ SHARE = preprocess.STROKE
 #: groups wider than this times their height are not cut by recognition (this bounds the work:
 #: some 60 straight cuts, 600 pieces, twice as many scored where they may share the ink at a cut)
 MAX_GROUP = 10.0
+#: the rules (cosine of the turn at a fork) strokes are traced with (:mod:`digitcore.tracing`)
+ALIGNS = (0.85, 0.95)
 
 
 def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[NDArray]:
@@ -114,8 +117,14 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
         return [gray]  # a line, not a number: scoring its pieces would take long
     # Where digits cross, cuts through columns give each some of the other's ink; the strokes
     # traced through the crossing part them (step 5). Both ways are read; the better wins.
-    traced = _traced_digits(gray, height)
-    forms = [form for _, form, _ in traced if form is not None]
+    # How straight a stroke must go on through a fork to be one is a matter of degree: the
+    # strokes are traced with each rule of ALIGNS, and each way of grouping them is read.
+    variants: list[list] = []
+    for align in ALIGNS:
+        traced = _traced_digits(gray, height, align)
+        if traced and all(not _same(traced, other) for other in variants):
+            variants.append(traced)
+    forms = [form for traced in variants for *_, form, _ in traced if form is not None]
     known: list[NDArray[np.float64]] = []
 
     def together(pieces: NDArray[np.uint8]) -> NDArray[np.float64]:
@@ -127,12 +136,14 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
         return score(pieces)
 
     total, parts = _by_columns(gray, together, height)
-    if traced:
-        if forms and not known:
-            known.append(score(np.stack(forms)))
-        by_strokes, found = _by_strokes(traced, known[0] if forms else np.zeros(0), score, height)
+    if forms and not known:
+        known.append(score(np.stack(forms)))
+    values = iter(known[0] if forms else [])
+    for traced in variants:
+        mine = np.array([next(values) for _, form, _ in traced if form is not None])
+        by_strokes, found = _by_strokes(traced, mine, score, height)
         if by_strokes > total:
-            parts = found
+            total, parts = by_strokes, found
     return parts
 
 
@@ -158,11 +169,13 @@ def _by_columns(gray: NDArray, score: Scorer, height: int) -> tuple[float, list[
     return total, [p for p in parts if (p >= INK).any()]
 
 
-def _traced_digits(gray: NDArray, height: int) -> list[tuple[NDArray, NDArray | None, float]]:
+def _traced_digits(
+    gray: NDArray, height: int, align: float
+) -> list[tuple[NDArray, NDArray | None, float]]:
     """Step 5 of the module doc: the digits the group's traced strokes make, left to right,
     each as its ink (its strokes redrawn alone), its form to score (None when it is too wide
     for one digit and must be cut by columns) and its size prior; ``[]`` for fewer than two."""
-    lines, width = tracing.trace(gray, height)
+    lines, width = tracing.trace(gray, height, align=align)
     lines.sort(key=polylines.middle)  # as written: left to right
     groups = [[lines[i] for i in ids] for ids in polylines.group(lines)]
     tall = [float(np.ptp(np.concatenate(g)[:, 1])) + width >= SHORT * height for g in groups]
@@ -184,6 +197,16 @@ def _traced_digits(gray: NDArray, height: int) -> list[tuple[NDArray, NDArray | 
             prior = size_prior(rows, cols, preprocess.PIECE_HEIGHT)
             found.append((ink, preprocess.piece_form(work), prior))
     return found
+
+
+def _same(
+    traced: list[tuple[NDArray, NDArray | None, float]],
+    other: list[tuple[NDArray, NDArray | None, float]],
+) -> bool:
+    """Whether two ways of tracing a group drew the same digits."""
+    return len(traced) == len(other) and all(
+        np.array_equal(a[0], b[0]) for a, b in zip(traced, other, strict=True)
+    )
 
 
 def _by_strokes(

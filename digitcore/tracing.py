@@ -35,6 +35,7 @@ HEIGHT = 64  #: a digit's height (px) in the copy that is thinned
 JOIN = 0.7  #: junction pixels this many stroke widths apart are one junction
 SPUR = 1.0  #: an edge with a free end shorter than this many stroke widths is dropped
 #: two edges continue each other through a junction if the cosine of the turn is at least this
+#: (by default: :mod:`digitcore.cuts` also traces with a stricter rule)
 ALIGN = 0.85
 AHEAD = 1.5  #: an edge's direction is measured over this many stroke widths from its end
 PAD = 2  #: blank pixels around the thinned copy
@@ -42,7 +43,9 @@ PAD = 2  #: blank pixels around the thinned copy
 _EIGHT = np.ones((3, 3), bool)
 
 
-def trace(gray: NDArray, height: int | None = None) -> tuple[list[NDArray[np.float64]], float]:
+def trace(
+    gray: NDArray, height: int | None = None, *, align: float = ALIGN
+) -> tuple[list[NDArray[np.float64]], float]:
     """The strokes of a group of ink (see the module docstring).
 
     Parameters
@@ -51,6 +54,8 @@ def trace(gray: NDArray, height: int | None = None) -> tuple[list[NDArray[np.flo
         One group of ink (digits that touch or overlap).
     height : int, optional
         The digits' height in ``gray``, in pixels; the ink's height when not given.
+    align : float
+        Two lines at a fork are one stroke when the cosine of the turn is at least this.
 
     Returns
     -------
@@ -75,11 +80,11 @@ def trace(gray: NDArray, height: int | None = None) -> tuple[list[NDArray[np.flo
         return [], 0.0
     # The stroke is twice the distance from the skeleton to the ink's edge.
     width = 2.0 * float(np.median(ndi.distance_transform_edt(mask)[skeleton]))
-    lines = _strokes(skeleton, width)
+    lines = _strokes(skeleton, width, align)
     return [(line[:, ::-1] - PAD) / scale for line in lines], width / scale
 
 
-def _strokes(skeleton: NDArray[np.bool_], width: float) -> list[NDArray[np.float64]]:
+def _strokes(skeleton: NDArray[np.bool_], width: float, align: float) -> list[NDArray[np.float64]]:
     """Steps 2-4 of the module docstring: ``(row, col)`` points of each stroke."""
     neighbours = ndi.convolve(skeleton.astype(np.uint8), _EIGHT.astype(np.uint8), mode="constant")
     forks = skeleton & (neighbours >= 4)  # the pixel itself and three neighbours
@@ -102,7 +107,7 @@ def _strokes(skeleton: NDArray[np.bool_], width: float) -> list[NDArray[np.float
         if len(path) < SPUR * width and -1 in ends and ends != [-1, -1]:
             continue  # a spur of thinning
         edges.append((path, ends))
-    pairs = _continuations(edges, width)
+    pairs = _continuations(edges, width, align)
     done: set[int] = set()
     strokes = []
 
@@ -132,7 +137,7 @@ def _strokes(skeleton: NDArray[np.bool_], width: float) -> list[NDArray[np.float
 
 
 def _continuations(
-    edges: list[tuple[NDArray[np.intp], list[int]]], width: float
+    edges: list[tuple[NDArray[np.intp], list[int]]], width: float, align: float
 ) -> dict[tuple[int, int], tuple[int, int]]:
     """Which edge end goes on in which at each junction (step 4): ``(edge, side)`` both ways."""
     ahead = max(2, int(AHEAD * width)) + 1
@@ -160,7 +165,7 @@ def _continuations(
             reverse=True,
         )
         for cosine, a, b in turns:
-            if cosine >= ALIGN and a not in pairs and b not in pairs:
+            if cosine >= align and a not in pairs and b not in pairs:
                 pairs[a], pairs[b] = b, a
     return pairs
 

@@ -87,3 +87,12 @@ def test_two_boxes_drawn_over_each_other_come_apart_along_their_strokes():
     assert [one_box(np.stack([to_mnist(p)]))[0] for p in parts] == [0.0, 0.0]
     spans = [np.flatnonzero((p >= INK).any(axis=0))[[0, -1]] for p in parts]
     assert np.abs(np.array(spans) - [[15, 145], [95, 225]]).max() <= 8  # each box whole
+
+
+def test_how_straight_a_stroke_must_go_on_through_a_fork_is_the_callers_rule():
+    # A line bending by 25 degrees where a branch leaves it: one stroke when a turn of up to
+    # 32 degrees goes on (cosine 0.85), two when only 18 degrees does (0.95).
+    bend = (60 + 100 * np.cos(np.radians(25)), 60 + 100 * np.sin(np.radians(25)))
+    fork = drawn([[(0, 60), (60, 60), bend], [(60, 60), (60, 0)]], size=(170, 110))
+    assert len(tracing.trace(fork, align=0.85)[0]) == 2
+    assert len(tracing.trace(fork, align=0.95)[0]) == 3
