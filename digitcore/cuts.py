@@ -105,7 +105,8 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
     Returns
     -------
     list of ndarray of shape (h, w)
-        Each digit's ink, left to right (the rest of the group blanked), same shape as ``gray``.
+        Each digit's ink, left to right (the rest of the group blanked), same shape as ``gray``;
+        where the traced strokes read better (step 5), each digit's strokes redrawn alone.
         Ink where two digits' strokes overlap may be in both. One entry, the whole group, when
         no cut reads better or the group is wider than :data:`MAX_GROUP` times its height.
     """
