@@ -33,7 +33,7 @@ UPRIGHT, REACH, BAND, ALONGSIDE = 0.35, 0.04, (0.25, 0.8), 0.35
 
 
 def group(strokes: list[NDArray[np.float64]]) -> list[list[int]]:
-    """Strokes grouped into digits, in drawing order (see the module docstring, step 2).
+    """Strokes grouped into digits, in drawing order (see the module docstring).
 
     Parameters
     ----------
