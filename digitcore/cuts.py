@@ -36,6 +36,14 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    the nearest digit), and each digit is redrawn alone; one still wider than tall is cut as in
    steps 2-4. Its digits are scored as the pieces are, in the same batch, and the way of
    reading with the better total wins.
+6. **Refinement by lines**: the digits so found may still hold some of each other's ink (a 9's
+   tail in the 8 after it, a 2's foot under the 5). The group's skeleton is cut into its lines
+   between forks (:func:`digitcore.tracing.trace`, no two lines joined); each line starts in
+   the digit whose ink holds most of it, and each digit is redrawn from its lines. Then, while
+   it gains more than :data:`GAIN`, the one change that reads best is made: a line near a
+   neighbouring digit moves to it, or is shared with it (where two strokes lie on each other,
+   the line is both digits'). At most :data:`ROUNDS` changes; the digits so redrawn replace
+   those found when their total is higher.
 
 A wide 0 or a barred 5 stays one digit: the models read it whole. The scores come from
 :func:`digitcore.recognize.piece_scores`; :mod:`digitcore.segmentation` decides which groups
@@ -46,6 +54,7 @@ Without a model, :mod:`digitcore.valleys` cuts at ink valleys.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -86,6 +95,10 @@ SHARE = preprocess.STROKE
 MAX_GROUP = 10.0
 #: the rules (cosine of the turn at a fork) strokes are traced with (:mod:`digitcore.tracing`)
 ALIGNS = (0.85, 0.95)
+#: step 6: at most this many moves of a line of the skeleton from digit to digit, each reading
+#: better by more than GAIN (about the scores' noise between two drawings of one digit), and
+#: only for a group of at most LINES lines per digit (ink everywhere has thousands)
+ROUNDS, GAIN, LINES = 6, 0.5, 10
 
 
 def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[NDArray]:
@@ -106,7 +119,8 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
     -------
     list of ndarray of shape (h, w)
         Each digit's ink, left to right (the rest of the group blanked), same shape as ``gray``;
-        where the traced strokes read better (step 5), each digit's strokes redrawn alone.
+        where the traced strokes or the lines of the skeleton read better (steps 5 and 6), each
+        digit's strokes redrawn alone.
         Ink where two digits' strokes overlap may be in both. One entry, the whole group, when
         no cut reads better or the group is wider than :data:`MAX_GROUP` times its height.
     """
@@ -145,7 +159,7 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
         by_strokes, found = _by_strokes(traced, mine, score, height)
         if by_strokes > total:
             total, parts = by_strokes, found
-    return parts
+    return _refined(gray, parts, total, score, height)[1]
 
 
 def _by_columns(gray: NDArray, score: Scorer, height: int) -> tuple[float, list[NDArray]]:
@@ -198,6 +212,85 @@ def _traced_digits(
             prior = size_prior(rows, cols, preprocess.PIECE_HEIGHT)
             found.append((ink, preprocess.piece_form(work), prior))
     return found
+
+
+def _refined(
+    gray: NDArray, parts: list[NDArray], total: float, score: Scorer, height: int
+) -> tuple[float, list[NDArray]]:
+    """Step 6 of the module doc: the digits found, their ink handed back and forth line by
+    line of the group's skeleton while the models read the pair better; ``(total, parts)``
+    unchanged when that never reads better than ``total``."""
+    if len(parts) < 2:
+        return total, parts
+    lines, width = tracing.trace(gray, height, align=np.inf)  # every line between forks
+    if not len(parts) <= len(lines) <= LINES * len(parts):
+        return total, parts
+    # Each line starts with the digit whose ink holds most of it.
+    cover = np.array(
+        [
+            [
+                float(np.mean(part[_rows(line[:, 1], part), _rows(line[:, 0], part.T)] >= INK))
+                for part in parts
+            ]
+            for line in lines
+        ]
+    )
+    owner = cover.argmax(axis=1)
+    digits = [frozenset(np.flatnonzero(owner == k).tolist()) for k in range(len(parts))]
+    if not all(digits):
+        return total, parts
+    scale = preprocess.PIECE_HEIGHT / height
+    shape = (math.ceil(gray.shape[0] * scale) + 1, math.ceil(gray.shape[1] * scale) + 1)
+    brush = preprocess.STROKE * preprocess.PIECE_HEIGHT
+    spans = [(float(line[:, 0].min()), float(line[:, 0].max())) for line in lines]
+    value: dict[frozenset[int], float] = {}
+
+    def known(sets: list[frozenset[int]]) -> None:
+        """Score the digits not scored yet, in one batch."""
+        new = list(dict.fromkeys(d for d in sets if d not in value))
+        if not new:
+            return
+        forms, priors = [], []
+        for ids in new:
+            ink = polylines.draw([lines[i] * scale for i in ids], shape, brush=brush)
+            work = ink.astype(np.float32) / 255.0
+            forms.append(preprocess.piece_form(work))
+            priors.append(size_prior(*ink_span(work >= INK / 255), preprocess.PIECE_HEIGHT))
+        values = score(np.stack(forms)) - np.asarray(priors) + PER_DIGIT
+        value.update(zip(new, values.tolist(), strict=True))
+
+    known(digits)
+    for _ in range(ROUNDS):
+        moves = []  # each a {digit: its lines after the move}
+        for k, here in enumerate(digits):
+            for n in (k - 1, k + 1):
+                if not 0 <= n < len(digits):
+                    continue
+                x0 = min(spans[i][0] for i in digits[n]) - width
+                x1 = max(spans[i][1] for i in digits[n]) + width
+                for i in here:
+                    if not (spans[i][1] >= x0 and spans[i][0] <= x1):
+                        continue  # only a line near the neighbour may be its
+                    if len(here) > 1:
+                        moves.append({k: here - {i}, n: digits[n] | {i}})
+                    if i not in digits[n]:  # where strokes lie on each other
+                        moves.append({n: digits[n] | {i}})
+        known([d for move in moves for d in move.values()])
+        gains = [sum(value[d] - value[digits[k]] for k, d in move.items()) for move in moves]
+        if not gains or max(gains) <= GAIN:
+            break
+        for k, d in moves[int(np.argmax(gains))].items():
+            digits[k] = d
+    better = sum(value[d] for d in digits)
+    if better <= total:
+        return total, parts
+    found = [polylines.draw([lines[i] for i in ids], gray.shape, brush=width) for ids in digits]
+    return better, found
+
+
+def _rows(values: NDArray[np.float64], image: NDArray) -> NDArray[np.intp]:
+    """Coordinates rounded to pixels of ``image``'s first axis."""
+    return np.clip(np.round(values).astype(np.intp), 0, image.shape[0] - 1)
 
 
 def _same(
