@@ -172,9 +172,7 @@ def test_pen_numbers_whose_digits_lie_on_each_other_read_better_sharing_the_ink_
     sharing = exact_reads(model, drawn, truth)
     monkeypatch.setattr(cuts, "SHARE", 0.0)
     apart = exact_reads(model, drawn, truth)
-    # Measured 53 against 50; before the refinement by lines (step 6), which mends some of the
-    # same numbers, 4 or more.
-    assert sharing >= apart + 2, (sharing, apart)
+    assert sharing >= apart + 4, (sharing, apart)  # measured 52 against 47
     assert sharing >= 0.65 * len(truth), (sharing, apart)
 
 
@@ -191,7 +189,7 @@ def test_pen_numbers_whose_strokes_cross_read_better_when_lines_may_change_digit
     refined = exact_reads(model, drawn, truth)
     monkeypatch.setattr(cuts, "LINES", 0)
     found = exact_reads(model, drawn, truth)
-    assert refined >= found + 4, (refined, found)  # measured 53 against 44
+    assert refined >= found + 4, (refined, found)  # measured 52 against 45
 
 
 def test_leaning_pen_numbers_read_better_when_lines_may_change_digits(monkeypatch):
@@ -206,5 +204,5 @@ def test_leaning_pen_numbers_read_better_when_lines_may_change_digits(monkeypatc
     refined = exact_reads(model, drawn, truth)
     monkeypatch.setattr(cuts, "LINES", 0)
     found = exact_reads(model, drawn, truth)
-    assert refined >= found + 6, (refined, found)  # measured 50 against 39
+    assert refined >= found + 6, (refined, found)  # measured 48 against 38
     assert refined >= 0.75 * len(truth), (refined, found)
