@@ -4,7 +4,10 @@ Where the ink of two or more digits touches or overlaps, the pixels alone cannot
 digit ends. :func:`split` asks the models, as in segmentation by recognition:
 
 1. The group is redrawn once at a working size, a digit :data:`~digitcore.preprocess.PIECE_HEIGHT`
-   px tall, its strokes normalised (:func:`digitcore.preprocess.restroke_group`).
+   px tall, its strokes normalised (:func:`digitcore.preprocess.restroke_group`). Writing that
+   leans (:mod:`digitcore.slant`) is also stood upright, each row moved sideways: steps 2-4 run
+   on both copies and the one whose best splitting reads better wins, so a straight cut between
+   slanted digits may lean with them.
 2. **Candidate cuts** are **seams** (top-to-bottom paths through the least ink, free to lean one
    column per row, as in seam carving, crossing at most :data:`MAX_CROSS` stroke widths) and
    **straight cuts** at the least-ink column of each slice :data:`STEP` of the height wide
@@ -58,7 +61,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from digitcore import polylines, preprocess, tracing
+from digitcore import polylines, preprocess, slant, tracing
 
 #: Scores pieces in MNIST form, ``(n, 28, 28)`` uint8 -> ``(n,)`` log-likelihoods (higher better).
 Scorer = Callable[[NDArray[np.uint8]], NDArray[np.float64]]
@@ -163,6 +166,13 @@ def _by_columns(gray: NDArray, score: Scorer, height: int) -> tuple[float, list[
     """Steps 1-4 of the module doc: the best splitting's total and each digit's ink."""
     work, scale = preprocess.restroke_group(gray, height)
     total, pieces = best_splitting(work, score, height=preprocess.PIECE_HEIGHT)
+    shift = slant.upright_shifts(work)
+    if shift.any():
+        # Slanted writing is also cut stood upright; the models' better reading wins.
+        upright = slant.shear_rows(work, shift)
+        stood, found = best_splitting(upright, score, height=preprocess.PIECE_HEIGHT)
+        if stood > total:
+            total, pieces = stood, [(left - shift, right - shift) for left, right in found]
     if not pieces:
         return total, [gray]
     rows = np.minimum((np.arange(gray.shape[0]) * scale).astype(np.intp), work.shape[0] - 1)
@@ -329,7 +339,7 @@ def best_splitting(
     -------
     total : float
         How well the group reads so: the best splitting's total, or the whole's score when
-        no splitting beats it (comparable with other ways of reading the group).
+        no splitting beats it (comparable between copies of one group, e.g. slanted and upright).
     pieces : list of (left, right), each an ndarray of shape (h,), dtype intp
         Each digit's first and past-the-last column in every row, left to right; a digit's
         columns may reach :data:`SHARE` of the height into its neighbour's. ``[]`` when the

@@ -172,8 +172,27 @@ def test_pen_numbers_whose_digits_lie_on_each_other_read_better_sharing_the_ink_
     sharing = exact_reads(model, drawn, truth)
     monkeypatch.setattr(cuts, "SHARE", 0.0)
     apart = exact_reads(model, drawn, truth)
-    assert sharing >= apart + 4, (sharing, apart)  # measured 52 against 47
+    assert sharing >= apart + 4, (sharing, apart)  # measured 52 against 48
     assert sharing >= 0.65 * len(truth), (sharing, apart)
+
+
+def test_slanted_pen_numbers_whose_digits_touch_read_better_cut_along_their_lean(monkeypatch):
+    """Writing that leans puts every upright cut between two touching digits through both:
+    the cutting also tries the group stood upright (:mod:`digitcore.slant`). Pen-stroke numbers
+    as 840x280 images, leaning right or left, touching or 5% over, read by the shipped model
+    with and without it."""
+    from digitcore import cuts, registry, slant, store
+
+    model, _ = store.load(registry.default_model(SHIPPED).path)
+    drawn, truth = pen_numbers(60, overlaps=(0.0, 0.05), slants=(0.25, -0.2))
+    # The columns alone: the refinement by the skeleton's lines (step 6) mends some of the
+    # same numbers.
+    monkeypatch.setattr(cuts, "LINES", 0)
+    leaning = exact_reads(model, drawn, truth)
+    monkeypatch.setattr(slant, "MIN", np.inf)
+    as_written = exact_reads(model, drawn, truth)
+    assert leaning >= as_written + 4, (leaning, as_written)  # measured 51 against 46
+    assert leaning >= 0.7 * len(truth), (leaning, as_written)
 
 
 def test_pen_numbers_whose_strokes_cross_read_better_when_lines_may_change_digits(monkeypatch):
@@ -189,20 +208,4 @@ def test_pen_numbers_whose_strokes_cross_read_better_when_lines_may_change_digit
     refined = exact_reads(model, drawn, truth)
     monkeypatch.setattr(cuts, "LINES", 0)
     found = exact_reads(model, drawn, truth)
-    assert refined >= found + 4, (refined, found)  # measured 52 against 45
-
-
-def test_leaning_pen_numbers_read_better_when_lines_may_change_digits(monkeypatch):
-    """Between two leaning digits that touch, every upright cut runs through both (the top of
-    one, the foot of the other); the lines of the skeleton give each digit its own. Pen-stroke
-    numbers as 840x280 images, leaning right or left, 0-10% over, with and without the
-    refinement (``cuts.LINES = 0``)."""
-    from digitcore import cuts, registry, store
-
-    model, _ = store.load(registry.default_model(SHIPPED).path)
-    drawn, truth = pen_numbers(60, overlaps=(0.0, 0.05, 0.1), slants=(0.25, -0.2))
-    refined = exact_reads(model, drawn, truth)
-    monkeypatch.setattr(cuts, "LINES", 0)
-    found = exact_reads(model, drawn, truth)
-    assert refined >= found + 6, (refined, found)  # measured 48 against 38
-    assert refined >= 0.75 * len(truth), (refined, found)
+    assert refined >= found + 4, (refined, found)  # measured 52 against 46

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from digitcore import cuts, segmentation, valleys
+from digitcore import cuts, segmentation, slant, valleys
 from digitcore.errors import ImageError
 from digitcore.preprocess import to_mnist
 from digitcore.synthetic import stroke_alpha
@@ -189,3 +189,69 @@ def test_cutting_a_group_scores_its_pieces_in_one_batch_and_each_refinement_in_o
     # one batch for each round of moving a line (step 6), which stops at the first round
     # without a gain.
     assert calls[0] > 2 and 2 <= len(calls) <= 2 + cuts.ROUNDS, calls
+
+
+def leaning_bars(lean: float, count: int = 3) -> np.ndarray:
+    """Upright bars 4 px wide and 40 tall, each row moved ``lean`` columns right per row up."""
+    work = np.zeros((40, 30 * count + 30), np.float32)
+    for r in range(40):
+        x = 15 + round(lean * (39 - r))
+        for k in range(count):
+            work[r, x + 30 * k : x + 30 * k + 4] = 1.0
+    return work
+
+
+@pytest.mark.parametrize("lean", [-0.3, -0.15, 0.0, 0.2, 0.35])
+def test_the_slant_of_leaning_strokes_is_how_far_they_lean(lean):
+    assert slant.measure(leaning_bars(lean)) == pytest.approx(lean, abs=0.04)
+
+
+def test_leaning_strokes_stand_upright_after_their_rows_move():
+    work = leaning_bars(0.3)
+    upright = slant.shear_rows(work, slant.upright_shifts(work))
+    assert upright.sum() == work.sum()  # every row moved whole, none cut off
+    assert (upright > 0).any(axis=0).sum() <= 3 * 6  # three bars, each within 6 columns
+    assert (work > 0).any(axis=0).sum() >= 3 * 12
+    assert not slant.upright_shifts(leaning_bars(0.05)).any()  # under slant.MIN: as written
+
+
+def test_two_leaning_digits_are_cut_along_their_lean(monkeypatch):
+    # Two boxes leaning right by 0.3 of a column per row, joined by their top and bottom bars,
+    # their walls 4 px apart: every upright cut between them runs through both walls.
+    boxes = np.zeros((2, 90, 135), bool)
+    for r in range(90):
+        x = round(0.3 * (89 - r))
+        for box, left in enumerate((0, 54)):
+            for wall in (left, left + 40):
+                boxes[box, r, x + wall : x + wall + 10] = True
+            if r < 5 or r >= 85:
+                boxes[box, r, x + left : x + left + 50] = True
+    joined = np.where(boxes.any(axis=0), 255, 0).astype(np.uint8)
+    for r in (*range(5), *range(85, 90)):  # the bars run on from box to box
+        x = round(0.3 * (89 - r))
+        joined[r, x + 50 : x + 54] = 255
+    parts = cuts.split(joined, upright_boxes)
+    assert len(parts) == 2
+    for part, box, other in zip(parts, boxes, boxes[::-1], strict=True):  # each part one box
+        ink = part >= 96
+        assert (ink & box).sum() >= 0.97 * box.sum() and (ink & other).sum() <= 0.03 * box.sum()
+    monkeypatch.setattr(slant, "MIN", np.inf)  # cut only as written: no splitting reads
+    assert len(cuts.split(joined, upright_boxes)) == 1
+
+
+def upright_boxes(pieces: np.ndarray) -> np.ndarray:
+    """Reads only hollow boxes whose walls stand upright: in every row the ink starts and ends
+    within 2 px of where it does in the others, and the box is empty in the middle."""
+    out = []
+    for p in pieces:
+        ink = p >= 96
+        rows = np.flatnonzero(ink.any(axis=1))
+        if rows.size < 10:
+            out.append(-10.0)
+            continue
+        first = np.array([np.flatnonzero(ink[r])[0] for r in rows])
+        last = np.array([np.flatnonzero(ink[r])[-1] for r in rows])
+        middle = ink[rows[2:-2], (first.min() + last.max()) // 2].mean()
+        upright = np.ptp(first) <= 2 and np.ptp(last) <= 2 and last.min() - first.max() > 8
+        out.append(0.0 if upright and middle < 0.5 else -10.0)
+    return np.array(out)
