@@ -158,18 +158,26 @@ def exact_reads(model, drawn: list[np.ndarray], truth: list[str]) -> int:
     return sum(recognize(model, d).text == t for d, t in zip(drawn, truth, strict=True))
 
 
-def test_pen_numbers_whose_digits_lie_on_each_other_read_better_sharing_the_ink_at_a_cut(
-    monkeypatch,
-):
-    """A 1 written into the side of the next digit, a 0 over the 9 before it: no cut parts
-    their strokes, so a piece may also take the ink at its cuts (``cuts.SHARE``). Pen-stroke
-    numbers as 840x280 images, the next digit starting 0-10% of the height before the previous
-    one ends, read by the shipped model with and without sharing."""
-    from digitcore import cuts, registry, store
+@pytest.fixture(scope="module")
+def upright_pen_numbers() -> tuple:
+    """The shipped model, 60 upright pen-stroke numbers (the next digit starting 0-10% of the
+    height before the previous one ends), their truth, and how many the model reads exactly."""
+    from digitcore import registry, store
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
     drawn, truth = pen_numbers(60, overlaps=(0.0, 0.05, 0.1))
-    sharing = exact_reads(model, drawn, truth)
+    return model, drawn, truth, exact_reads(model, drawn, truth)
+
+
+def test_pen_numbers_whose_digits_lie_on_each_other_read_better_sharing_the_ink_at_a_cut(
+    monkeypatch, upright_pen_numbers
+):
+    """A 1 written into the side of the next digit, a 0 over the 9 before it: no cut parts
+    their strokes, so a piece may also take the ink at its cuts (``cuts.SHARE``). Pen-stroke
+    numbers as 840x280 images, read by the shipped model with and without sharing."""
+    from digitcore import cuts
+
+    model, drawn, truth, sharing = upright_pen_numbers
     monkeypatch.setattr(cuts, "SHARE", 0.0)
     apart = exact_reads(model, drawn, truth)
     assert sharing >= apart + 4, (sharing, apart)  # measured 52 against 48
@@ -195,17 +203,16 @@ def test_slanted_pen_numbers_whose_digits_touch_read_better_cut_along_their_lean
     assert leaning >= 0.7 * len(truth), (leaning, as_written)
 
 
-def test_pen_numbers_whose_strokes_cross_read_better_when_lines_may_change_digits(monkeypatch):
+def test_pen_numbers_whose_strokes_cross_read_better_when_lines_may_change_digits(
+    monkeypatch, upright_pen_numbers
+):
     """Where one digit's stroke runs into or along the next one's, the digits found first
     hold some of each other's ink; the lines of the group's skeleton are then moved or shared
     between neighbours while the models read them better (``cuts`` step 6). Pen-stroke numbers
-    as 840x280 images, the next digit starting 0-10% of the height before the previous one
-    ends, read by the shipped model with and without it (``cuts.LINES = 0``)."""
-    from digitcore import cuts, registry, store
+    as 840x280 images, read by the shipped model with and without it (``cuts.LINES = 0``)."""
+    from digitcore import cuts
 
-    model, _ = store.load(registry.default_model(SHIPPED).path)
-    drawn, truth = pen_numbers(60, overlaps=(0.0, 0.05, 0.1))
-    refined = exact_reads(model, drawn, truth)
+    model, drawn, truth, refined = upright_pen_numbers
     monkeypatch.setattr(cuts, "LINES", 0)
     found = exact_reads(model, drawn, truth)
     assert refined >= found + 4, (refined, found)  # measured 52 against 46
