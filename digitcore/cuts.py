@@ -226,10 +226,11 @@ def _refined(
     if not len(parts) <= len(lines) <= LINES * len(parts):
         return total, parts
     # Each line starts with the digit whose ink holds most of it.
+    h, w = gray.shape
     cover = np.array(
         [
             [
-                float(np.mean(part[_rows(line[:, 1], part), _rows(line[:, 0], part.T)] >= INK))
+                float(np.mean(part[_index(line[:, 1], h), _index(line[:, 0], w)] >= INK))
                 for part in parts
             ]
             for line in lines
@@ -288,9 +289,9 @@ def _refined(
     return better, found
 
 
-def _rows(values: NDArray[np.float64], image: NDArray) -> NDArray[np.intp]:
-    """Coordinates rounded to pixels of ``image``'s first axis."""
-    return np.clip(np.round(values).astype(np.intp), 0, image.shape[0] - 1)
+def _index(values: NDArray[np.float64], size: int) -> NDArray[np.intp]:
+    """Coordinates rounded to the nearest of ``size`` pixels."""
+    return np.clip(np.round(values).astype(np.intp), 0, size - 1)
 
 
 def _same(
