@@ -159,7 +159,7 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
         by_strokes, found = _by_strokes(traced, mine, score, height)
         if by_strokes > total:
             total, parts = by_strokes, found
-    return _refined(gray, parts, total, score, height)[1]
+    return _refined(gray, parts, total, score, height)
 
 
 def _by_columns(gray: NDArray, score: Scorer, height: int) -> tuple[float, list[NDArray]]:
@@ -216,15 +216,15 @@ def _traced_digits(
 
 def _refined(
     gray: NDArray, parts: list[NDArray], total: float, score: Scorer, height: int
-) -> tuple[float, list[NDArray]]:
-    """Step 6 of the module doc: the digits found, their ink handed back and forth line by
-    line of the group's skeleton while the models read the pair better; ``(total, parts)``
-    unchanged when that never reads better than ``total``."""
+) -> list[NDArray]:
+    """Step 6 of the module doc: the digits found (``parts``, reading ``total``), their ink
+    handed back and forth line by line of the group's skeleton while the models read the pair
+    better; ``parts`` unchanged when that never reads better than ``total``."""
     if len(parts) < 2:
-        return total, parts
+        return parts
     lines, width = tracing.trace(gray, height, align=np.inf)  # every line between forks
     if not len(parts) <= len(lines) <= LINES * len(parts):
-        return total, parts
+        return parts
     # Each line starts with the digit whose ink holds most of it.
     h, w = gray.shape
     cover = np.array(
@@ -239,7 +239,7 @@ def _refined(
     owner = cover.argmax(axis=1)
     digits = [frozenset(np.flatnonzero(owner == k).tolist()) for k in range(len(parts))]
     if not all(digits):
-        return total, parts
+        return parts
     scale = preprocess.PIECE_HEIGHT / height
     shape = (math.ceil(gray.shape[0] * scale) + 1, math.ceil(gray.shape[1] * scale) + 1)
     brush = preprocess.STROKE * preprocess.PIECE_HEIGHT
@@ -282,11 +282,9 @@ def _refined(
             break
         for k, d in moves[int(np.argmax(gains))].items():
             digits[k] = d
-    better = sum(value[d] for d in digits)
-    if better <= total:
-        return total, parts
-    found = [polylines.draw([lines[i] for i in ids], gray.shape, brush=width) for ids in digits]
-    return better, found
+    if sum(value[d] for d in digits) <= total:
+        return parts
+    return [polylines.draw([lines[i] for i in ids], gray.shape, brush=width) for ids in digits]
 
 
 def _index(values: NDArray[np.float64], size: int) -> NDArray[np.intp]:
