@@ -42,8 +42,12 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    the digit whose ink holds most of it, and each digit is redrawn from its lines. Then, while
    it gains more than :data:`GAIN`, the one change that reads best is made: a line near a
    neighbouring digit moves to it, or is shared with it (where two strokes lie on each other,
-   the line is both digits'). At most :data:`ROUNDS` changes; the digits so redrawn replace
-   those found when their total is higher.
+   the line is both digits'), or the lines of one digit, or of two neighbours, are parted
+   anew into two digits, those left of a line and the rest (two digits read as one piece, a
+   45 read as 5; an 8's whole left side in the 9 before it, which no move of one line
+   mends). At most :data:`ROUNDS` changes; the digits so redrawn replace those found when
+   their total is higher. A group read as one digit may so become two; one digit alone is
+   never redrawn (its lines lack the stubs that thinning drops).
 
 A wide 0 or a barred 5 stays one digit: the models read it whole. The scores come from
 :func:`digitcore.recognize.piece_scores`; :mod:`digitcore.segmentation` decides which groups
@@ -122,7 +126,8 @@ def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[ND
         where the traced strokes or the lines of the skeleton read better (steps 5 and 6), each
         digit's strokes redrawn alone.
         Ink where two digits' strokes overlap may be in both. One entry, the whole group, when
-        no cut reads better or the group is wider than :data:`MAX_GROUP` times its height.
+        no cut or parting of its lines reads better, or the group is wider than
+        :data:`MAX_GROUP` times its height.
     """
     gray = np.asarray(gray)
     if not (gray >= INK).any():
@@ -218,9 +223,10 @@ def _refined(
     gray: NDArray, parts: list[NDArray], total: float, score: Scorer, height: int
 ) -> list[NDArray]:
     """Step 6 of the module doc: the digits found (``parts``, reading ``total``), their ink
-    handed back and forth line by line of the group's skeleton while the models read the pair
-    better; ``parts`` unchanged when that never reads better than ``total``."""
-    if len(parts) < 2:
+    handed back and forth line by line of the group's skeleton, or parted anew, while the
+    models read them better; ``parts`` unchanged when that never reads better than ``total``
+    or leaves one digit."""
+    if not parts:
         return parts
     lines, width = tracing.trace(gray, height, align=np.inf)  # every line between forks
     if not len(parts) <= len(lines) <= LINES * len(parts):
@@ -261,8 +267,9 @@ def _refined(
         value.update(zip(new, values.tolist(), strict=True))
 
     known(digits)
+    middles = [polylines.middle(line) for line in lines]
     for _ in range(ROUNDS):
-        moves = []  # each a {digit: its lines after the move}
+        moves = []  # each the digits after the move
         for k, here in enumerate(digits):
             for n in (k - 1, k + 1):
                 if not 0 <= n < len(digits):
@@ -273,18 +280,43 @@ def _refined(
                     if not (spans[i][1] >= x0 and spans[i][0] <= x1):
                         continue  # only a line near the neighbour may be its
                     if len(here) > 1:
-                        moves.append({k: here - {i}, n: digits[n] | {i}})
+                        moves.append(_changed(digits, {k: here - {i}, n: digits[n] | {i}}))
                     if i not in digits[n]:  # where strokes lie on each other
-                        moves.append({n: digits[n] | {i}})
-        known([d for move in moves for d in move.values()])
-        gains = [sum(value[d] - value[digits[k]] for k, d in move.items()) for move in moves]
+                        moves.append(_changed(digits, {n: digits[n] | {i}}))
+            # A digit's lines, or a pair's, parted anew left of a line and right of it: a
+            # piece that holds two digits, or where two neighbours meet (a line at a time
+            # cannot move an 8's whole left side from the 9 before it).
+            moves += _parted(digits, k, 1, middles)
+            if k + 1 < len(digits):
+                moves += _parted(digits, k, 2, middles)
+        known([d for move in moves for d in move])
+        now = sum(value[d] for d in digits)
+        gains = [sum(value[d] for d in move) - now for move in moves]
         if not gains or max(gains) <= GAIN:
             break
-        for k, d in moves[int(np.argmax(gains))].items():
-            digits[k] = d
-    if sum(value[d] for d in digits) <= total:
-        return parts
+        digits = moves[int(np.argmax(gains))]
+    if len(digits) < 2 or sum(value[d] for d in digits) <= total:
+        return parts  # one digit stays as written: redrawn from its lines, it loses its ends
     return [polylines.draw([lines[i] for i in ids], gray.shape, brush=width) for ids in digits]
+
+
+def _changed(
+    digits: list[frozenset[int]], change: dict[int, frozenset[int]]
+) -> list[frozenset[int]]:
+    """The digits (each a set of lines) with some replaced: ``change`` maps index to lines."""
+    return [change.get(k, d) for k, d in enumerate(digits)]
+
+
+def _parted(
+    digits: list[frozenset[int]], k: int, count: int, middles: list[float]
+) -> list[list[frozenset[int]]]:
+    """Each way of parting the lines of ``count`` digits from the ``k``-th into two digits,
+    those left of a line and the rest, by the middles of the lines' x-extents."""
+    order = sorted(frozenset().union(*digits[k : k + count]), key=middles.__getitem__)
+    return [
+        [*digits[:k], frozenset(order[:j]), frozenset(order[j:]), *digits[k + count :]]
+        for j in range(1, len(order))
+    ]
 
 
 def _index(values: NDArray[np.float64], size: int) -> NDArray[np.intp]:
