@@ -179,7 +179,7 @@ def test_pen_numbers_whose_digits_lie_on_each_other_read_better_sharing_the_ink_
 
     model, drawn, truth, _ = upright_pen_numbers
     # The columns alone: the refinement by the skeleton's lines (step 6) mends most of the
-    # same numbers (measured with it, 53 against 52).
+    # same numbers (measured with it, 55 against 54).
     monkeypatch.setattr(cuts, "LINES", 0)
     sharing = exact_reads(model, drawn, truth)
     monkeypatch.setattr(cuts, "SHARE", 0.0)
@@ -219,7 +219,7 @@ def test_pen_numbers_whose_strokes_cross_read_better_when_lines_may_change_digit
     model, drawn, truth, refined = upright_pen_numbers
     monkeypatch.setattr(cuts, "LINES", 0)
     found = exact_reads(model, drawn, truth)
-    assert refined >= found + 4, (refined, found)  # measured 53 against 46
+    assert refined >= found + 4, (refined, found)  # measured 55 against 46
 
 
 def test_overlapping_pen_numbers_read_better_when_lines_may_be_parted_into_other_digits(
@@ -227,15 +227,16 @@ def test_overlapping_pen_numbers_read_better_when_lines_may_be_parted_into_other
 ):
     """Where digits lie far into each other, the first reading may hold two digits in one
     piece (45 read as 5), or an 8's whole left side in the 9 before it, which no move of one
-    line mends. The refinement (``cuts`` step 6) also parts the lines of one digit, or of two
-    neighbours, anew by their places left to right. Pen-stroke numbers 5% and 10% over,
-    upright and leaning, as 840x280 images, read by the shipped model with and without it."""
+    line mends, or a 0 whose sides lie in the 3 and the 6 around it. The refinement (``cuts``
+    step 6) also parts the lines of one digit, or of two neighbours, anew into two or three
+    digits by their places left to right. Pen-stroke numbers 5% and 10% over, upright and
+    leaning, as 840x280 images, read by the shipped model with and without the parting."""
     from digitcore import cuts, registry, store
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
     drawn, truth = pen_numbers(90, overlaps=(0.05, 0.1), slants=(0.0, 0.25, -0.2))
     parted = exact_reads(model, drawn, truth)
-    monkeypatch.setattr(cuts, "_parted", lambda *args: [])
+    monkeypatch.setattr(cuts, "_parted", lambda *args, **kwargs: [])
     moved = exact_reads(model, drawn, truth)
-    assert parted >= moved + 4, (parted, moved)  # measured 68 against 62
+    assert parted >= moved + 4, (parted, moved)  # measured 72 against 65
     assert parted >= 0.65 * len(truth), (parted, moved)
