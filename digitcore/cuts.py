@@ -334,10 +334,10 @@ def _parted(
     return [
         [
             *digits[:k],
-            *(frozenset(order[a:b]) for a, b in itertools.pairwise((0, *cuts, len(order)))),
+            *(frozenset(order[a:b]) for a, b in itertools.pairwise((0, *places, len(order)))),
             *digits[k + count :],
         ]
-        for cuts in itertools.combinations(range(1, len(order)), into - 1)
+        for places in itertools.combinations(range(1, len(order)), into - 1)
     ]
 
 
