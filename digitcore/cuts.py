@@ -277,27 +277,7 @@ def _refined(
     best, most = digits, sum(value[d] for d in digits)
     seen = {tuple(digits)}
     for _ in range(ROUNDS):
-        moves = []  # each the digits after the move
-        for k, here in enumerate(digits):
-            for n in (k - 1, k + 1):
-                if not 0 <= n < len(digits):
-                    continue
-                x0 = min(spans[i][0] for i in digits[n]) - width
-                x1 = max(spans[i][1] for i in digits[n]) + width
-                for i in here:
-                    if not (spans[i][1] >= x0 and spans[i][0] <= x1):
-                        continue  # only a line near the neighbour may be its
-                    if len(here) > 1:
-                        moves.append(_changed(digits, {k: here - {i}, n: digits[n] | {i}}))
-                    if i not in digits[n]:  # where strokes lie on each other
-                        moves.append(_changed(digits, {n: digits[n] | {i}}))
-            # A digit's lines, or a pair's, parted anew by their places left to right: a
-            # piece that holds two digits, an 8's whole left side in the 9 before it (a
-            # line at a time cannot move it), two digits that hold a third between them.
-            moves += _parted(digits, k, 1, middles)
-            if k + 1 < len(digits):
-                moves += _parted(digits, k, 2, middles) + _parted(digits, k, 2, middles, into=3)
-        moves = [move for move in moves if tuple(move) not in seen]
+        moves = [m for m in _moves(digits, spans, middles, width) if tuple(m) not in seen]
         known([d for move in moves for d in move])
         now = sum(value[d] for d in digits)
         gains = [sum(value[d] for d in move) - now for move in moves]
@@ -316,6 +296,37 @@ def _refined(
     if len(best) < 2 or most <= total:
         return parts  # one digit stays as written: redrawn from its lines, it loses its ends
     return [polylines.draw([lines[i] for i in ids], gray.shape, brush=width) for ids in best]
+
+
+def _moves(
+    digits: list[frozenset[int]],
+    spans: list[tuple[float, float]],
+    middles: list[float],
+    width: float,
+) -> list[list[frozenset[int]]]:
+    """Every change one round of step 6 may make, each as the digits after it: a line near a
+    neighbouring digit moved to it or shared with it, or lines parted anew."""
+    moves = []
+    for k, here in enumerate(digits):
+        for n in (k - 1, k + 1):
+            if not 0 <= n < len(digits):
+                continue
+            x0 = min(spans[i][0] for i in digits[n]) - width
+            x1 = max(spans[i][1] for i in digits[n]) + width
+            for i in here:
+                if not (spans[i][1] >= x0 and spans[i][0] <= x1):
+                    continue  # only a line near the neighbour may be its
+                if len(here) > 1:
+                    moves.append(_changed(digits, {k: here - {i}, n: digits[n] | {i}}))
+                if i not in digits[n]:  # where strokes lie on each other
+                    moves.append(_changed(digits, {n: digits[n] | {i}}))
+        # A digit's lines, or a pair's, parted anew by their places left to right: a
+        # piece that holds two digits, an 8's whole left side in the 9 before it (a
+        # line at a time cannot move it), two digits that hold a third between them.
+        moves += _parted(digits, k, 1, middles)
+        if k + 1 < len(digits):
+            moves += _parted(digits, k, 2, middles) + _parted(digits, k, 2, middles, into=3)
+    return moves
 
 
 def _changed(
