@@ -211,8 +211,8 @@ def test_pen_numbers_whose_strokes_cross_read_better_when_lines_may_change_digit
     monkeypatch, upright_pen_numbers
 ):
     """Where one digit's stroke runs into or along the next one's, the digits found first
-    hold some of each other's ink; the lines of the group's skeleton are then moved or shared
-    between neighbours while the models read them better (``cuts`` step 6). Pen-stroke numbers
+    hold some of each other's ink; the lines of the group's skeleton are then moved, shared or
+    parted anew while the models read them better (``cuts`` step 6). Pen-stroke numbers
     as 840x280 images, read by the shipped model with and without it (``cuts.LINES = 0``)."""
     from digitcore import cuts
 

@@ -186,8 +186,8 @@ def test_cutting_a_group_scores_its_pieces_in_one_batch_and_each_refinement_in_o
     joined[40:60, 22:68] = 255
     assert len(cuts.split(joined, counting)) == 2
     # The pieces and traced digits, then the digits found redrawn from the skeleton's lines and
-    # one batch for each round of moving a line (step 6), which stops at the first round
-    # without a gain.
+    # one batch for each round of changes (step 6): at most ROUNDS, fewer when every change
+    # reads more than cuts.LOSS worse or none is left untried.
     assert calls[0] > 2 and 2 <= len(calls) <= 2 + cuts.ROUNDS, calls
 
 
