@@ -87,7 +87,8 @@ class KernelDiscriminants(DerivedCacheMixin, TransformerMixin, BaseEstimator):
         Seed for choosing the landmarks.
     """
 
-    _derived = ("_landmarks64",)  # float64 landmarks and their squared norms
+    #: float64 landmarks and their squared norms; the projection in float64
+    _derived = ("_landmarks64", "_projection64")
 
     def __init__(
         self,
@@ -148,9 +149,11 @@ class KernelDiscriminants(DerivedCacheMixin, TransformerMixin, BaseEstimator):
 
     def _kernel(self, X: NDArray) -> NDArray[np.float32]:
         """Kernel rows of ``X`` against the landmarks: computed in float64, kept in float32."""
+        return self._kernel64(X).astype(np.float32)
+
+    def _kernel64(self, X: NDArray) -> NDArray[np.float64]:
         landmarks, sq = self._derived_value("_landmarks64", self._float64_landmarks)
-        kernel = rbf_kernel_blas(X.astype(np.float64), landmarks, gamma=self.gamma_, Y_sq=sq)
-        return kernel.astype(np.float32)
+        return rbf_kernel_blas(X.astype(np.float64), landmarks, gamma=self.gamma_, Y_sq=sq)
 
     def _float64_landmarks(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         landmarks = self.landmarks_.astype(np.float64)
@@ -163,8 +166,14 @@ class KernelDiscriminants(DerivedCacheMixin, TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"expected {self.landmarks_.shape[1]} features per digit, got shape {X.shape}"
             )
+        # The projection's entries reach ~1e5 and its sums cancel: in float32 a digit's axes
+        # moved by up to 1% with the other digits in its batch (BLAS sums a matrix and a row in
+        # different orders), and a 1 read as 7 beside a 5 and a 0. In float64 they do not.
+        projection = self._derived_value(
+            "_projection64", lambda: self.projection_.astype(np.float64)
+        )
         out = np.empty((len(X), self.projection_.shape[1]), np.float32)
         for start in range(0, len(X), KERNEL_BLOCK):  # a 10k x 3000 kernel would be 240 MB
             block = X[start : start + KERNEL_BLOCK]
-            out[start : start + KERNEL_BLOCK] = self._kernel(block) @ self.projection_
+            out[start : start + KERNEL_BLOCK] = self._kernel64(block) @ projection
         return out
