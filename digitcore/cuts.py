@@ -46,7 +46,8 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    digit, or of two neighbours, are parted anew into two digits or three by their places left
    to right (two digits read as one piece, a 45 read as 5; an 8's whole left side in the 9
    before it, which no move of one line mends; a 0 whose sides lie in the 3 and the 6 around
-   it, which pays a digit's price before the next change gives it its side). The best digits
+   it, which pays a digit's price before the next change gives it its side), or into two
+   that share the line where they part (a 1 against a 0, its stem the 0's left side). The best digits
    seen, if they read better than the start by more than :data:`GAIN`, replace those found
    when their total is higher. A group read as one digit may so become two, but only by
    changes that each read better by more than :data:`GAIN`, and by the margin a splitting
@@ -323,9 +324,10 @@ def _moves(
         # A digit's lines, or a pair's, parted anew by their places left to right: a
         # piece that holds two digits, an 8's whole left side in the 9 before it (a
         # line at a time cannot move it), two digits that hold a third between them.
-        moves += _parted(digits, k, 1, middles)
+        moves += _parted(digits, k, 1, middles) + _parted(digits, k, 1, middles, shared=True)
         if k + 1 < len(digits):
             moves += _parted(digits, k, 2, middles) + _parted(digits, k, 2, middles, into=3)
+            moves += _parted(digits, k, 2, middles, shared=True)
     return moves
 
 
@@ -337,18 +339,28 @@ def _changed(
 
 
 def _parted(
-    digits: list[frozenset[int]], k: int, count: int, middles: list[float], into: int = 2
+    digits: list[frozenset[int]],
+    k: int,
+    count: int,
+    middles: list[float],
+    into: int = 2,
+    *,
+    shared: bool = False,
 ) -> list[list[frozenset[int]]]:
     """Each way of parting the lines of ``count`` digits from the ``k``-th into ``into``
-    digits, each the lines between two places, by the middles of the lines' x-extents."""
+    digits, each the lines between two places, by the middles of the lines' x-extents; with
+    ``shared``, the line just after each place is in the digits on both sides of it."""
     order = sorted(frozenset().union(*digits[k : k + count]), key=middles.__getitem__)
     return [
         [
             *digits[:k],
-            *(frozenset(order[a:b]) for a, b in itertools.pairwise((0, *places, len(order)))),
+            *(
+                frozenset(order[a : b + shared])
+                for a, b in itertools.pairwise((0, *places, len(order)))
+            ),
             *digits[k + count :],
         ]
-        for places in itertools.combinations(range(1, len(order)), into - 1)
+        for places in itertools.combinations(range(1, len(order) - shared), into - 1)
     ]
 
 

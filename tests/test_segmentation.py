@@ -170,8 +170,26 @@ def test_two_digits_sharing_a_stroke_both_get_it(monkeypatch):
     assert [hollow_boxes(np.stack([to_mnist(p)]))[0] for p in parts] == [0.0, 0.0]
     wall = joined[5:95, 50:60]
     assert (parts[0][5:95, 50:60] == wall).all() and (parts[1][5:95, 50:60] == wall).all()
-    monkeypatch.setattr(cuts, "SHARE", 0.0)  # without sharing, no splitting reads well
+    # Without sharing, no cut reads well (and step 6, which would part the lines with the wall
+    # in both, is off: the next test).
+    monkeypatch.setattr(cuts, "SHARE", 0.0)
+    monkeypatch.setattr(cuts, "LINES", 0)
     assert len(cuts.split(joined, hollow_boxes)) == 1
+
+
+def test_lines_parted_where_two_digits_share_a_stroke_give_it_to_both(monkeypatch):
+    # The boxes above, with no cut sharing its ink: only the skeleton's lines, parted with the
+    # wall's line in both digits (a 1 whose stem is the side of the 0 after it), read well.
+    joined = np.zeros((100, 110), np.uint8)
+    for left in (10, 50):
+        joined[5:95, left : left + 10] = joined[5:95, left + 40 : left + 50] = 255
+        joined[5:15, left : left + 50] = joined[85:95, left : left + 50] = 255
+    monkeypatch.setattr(cuts, "SHARE", 0.0)
+    parts = cuts.split(joined, hollow_boxes)
+    assert len(parts) == 2
+    assert [hollow_boxes(np.stack([to_mnist(p)]))[0] for p in parts] == [0.0, 0.0]
+    for part in parts:  # the wall, redrawn, in both
+        assert (part[15:85, 50:60] >= 96).any(axis=1).all()
 
 
 def test_cutting_a_group_scores_its_pieces_in_one_batch_and_each_refinement_in_one_more():
