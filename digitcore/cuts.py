@@ -47,7 +47,8 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    to right (two digits read as one piece, a 45 read as 5; an 8's whole left side in the 9
    before it, which no move of one line mends; a 0 whose sides lie in the 3 and the 6 around
    it, which pays a digit's price before the next change gives it its side), or into two
-   that share the line where they part (a 1 against a 0, its stem the 0's left side). The best digits
+   that share the line where they part (a 1 against a 0, its stem the 0's left side), if
+   that line is a small part of them (:data:`SHARED`). The best digits
    seen, if they read better than the start by more than :data:`GAIN`, replace those found
    when their total is higher. A group read as one digit may so become two, but only by
    changes that each read better by more than :data:`GAIN`, and by the margin a splitting
@@ -110,6 +111,10 @@ ALIGNS = (0.85, 0.95)
 #: scores' noise between two drawings of one digit); only for a group of at most LINES lines
 #: per digit (ink everywhere has thousands)
 ROUNDS, GAIN, LOSS, LINES = 6, 0.5, 1.0, 10
+#: step 6: two digits parted with a line in both only if that line is under this fraction of
+#: the larger digit's lines (a 1's stem is a 0's side, not most of it; a 2's long top is not
+#: two 2s')
+SHARED = 0.4
 
 
 def split(gray: NDArray, score: Scorer, *, height: int | None = None) -> list[NDArray]:
@@ -275,10 +280,11 @@ def _refined(
 
     known(digits)
     middles = [polylines.middle(line) for line in lines]
+    lengths = [float(np.hypot(*np.diff(line, axis=0).T).sum()) for line in lines]
     best, most = digits, sum(value[d] for d in digits)
     seen = {tuple(digits)}
     for _ in range(ROUNDS):
-        moves = [m for m in _moves(digits, spans, middles, width) if tuple(m) not in seen]
+        moves = [m for m in _moves(digits, spans, middles, lengths, width) if tuple(m) not in seen]
         known([d for move in moves for d in move])
         now = sum(value[d] for d in digits)
         gains = [sum(value[d] for d in move) - now for move in moves]
@@ -303,10 +309,12 @@ def _moves(
     digits: list[frozenset[int]],
     spans: list[tuple[float, float]],
     middles: list[float],
+    lengths: list[float],
     width: float,
 ) -> list[list[frozenset[int]]]:
     """Every change one round of step 6 may make, each as the digits after it: a line near a
-    neighbouring digit moved to it or shared with it, or lines parted anew."""
+    neighbouring digit moved to it or shared with it, or lines parted anew (``middles`` and
+    ``lengths`` of the lines)."""
     moves = []
     for k, here in enumerate(digits):
         for n in (k - 1, k + 1):
@@ -324,10 +332,10 @@ def _moves(
         # A digit's lines, or a pair's, parted anew by their places left to right: a
         # piece that holds two digits, an 8's whole left side in the 9 before it (a
         # line at a time cannot move it), two digits that hold a third between them.
-        moves += _parted(digits, k, 1, middles) + _parted(digits, k, 1, middles, shared=True)
+        moves += _parted(digits, k, 1, middles) + _parted(digits, k, 1, middles, lengths)
         if k + 1 < len(digits):
             moves += _parted(digits, k, 2, middles) + _parted(digits, k, 2, middles, into=3)
-            moves += _parted(digits, k, 2, middles, shared=True)
+            moves += _parted(digits, k, 2, middles, lengths)
     return moves
 
 
@@ -343,25 +351,27 @@ def _parted(
     k: int,
     count: int,
     middles: list[float],
+    lengths: list[float] | None = None,
     into: int = 2,
-    *,
-    shared: bool = False,
 ) -> list[list[frozenset[int]]]:
     """Each way of parting the lines of ``count`` digits from the ``k``-th into ``into``
-    digits, each the lines between two places, by the middles of the lines' x-extents; with
-    ``shared``, the line just after each place is in the digits on both sides of it."""
+    digits, each the lines between two places, by the middles of the lines' x-extents. Given
+    the lines' ``lengths``, into two digits that share the line just after the place, if it
+    is under :data:`SHARED` of the larger one's lines."""
     order = sorted(frozenset().union(*digits[k : k + count]), key=middles.__getitem__)
-    return [
-        [
-            *digits[:k],
-            *(
-                frozenset(order[a : b + shared])
-                for a, b in itertools.pairwise((0, *places, len(order)))
-            ),
-            *digits[k + count :],
+    shared = lengths is not None
+    moves = []
+    for places in itertools.combinations(range(1, len(order) - shared), into - 1):
+        new = [
+            frozenset(order[a : b + shared])
+            for a, b in itertools.pairwise((0, *places, len(order)))
         ]
-        for places in itertools.combinations(range(1, len(order) - shared), into - 1)
-    ]
+        if shared:
+            larger = max(sum(lengths[i] for i in part) for part in new)
+            if lengths[order[places[0]]] >= SHARED * larger:
+                continue
+        moves.append([*digits[:k], *new, *digits[k + count :]])
+    return moves
 
 
 def _index(values: NDArray[np.float64], size: int) -> NDArray[np.intp]:

@@ -192,6 +192,17 @@ def test_lines_parted_where_two_digits_share_a_stroke_give_it_to_both(monkeypatc
         assert (part[15:85, 50:60] >= 96).any(axis=1).all()
 
 
+def test_lines_are_parted_with_a_line_in_both_digits_only_where_it_is_a_small_part_of_them():
+    # Three lines left to right; parted at the middle one, it is in both digits. A short
+    # shared line is a 1's stem on a 0's side; a long one is most of both (a 2's top with its
+    # two feet read as 22), and that parting is not tried.
+    digits, middles = [frozenset({0, 1, 2})], [0.0, 1.0, 2.0]
+    short = cuts._parted(digits, 0, 1, middles, [5.0, 1.0, 5.0])
+    assert short == [[frozenset({0, 1}), frozenset({1, 2})]]
+    assert cuts._parted(digits, 0, 1, middles, [1.0, 10.0, 1.0]) == []
+    assert len(cuts._parted(digits, 0, 1, middles)) == 2  # without sharing: 0 | 1 2, 0 1 | 2
+
+
 def test_cutting_a_group_scores_its_pieces_in_one_batch_and_each_refinement_in_one_more():
     calls = []
 
