@@ -53,6 +53,23 @@ def test_a_ring_is_one_stroke_on_its_ink():
     assert (ring[y, x] >= INK).mean() >= 0.95  # traced along the ink
 
 
+def test_a_foot_below_a_join_is_a_stroke_and_a_spur_of_thinning_is_not():
+    # An upright whose foot goes on below where a stroke leaves it sideways (a 1 written
+    # through a 5's bowl). A foot two stroke widths long is ink the digit needs; one a stroke
+    # width long is what thinning leaves at any corner.
+    def lowest(foot: int) -> float:
+        im = Image.new("L", (120, 110))
+        draw = ImageDraw.Draw(im)
+        draw.line([(30, 5), (30, 75 + foot)], fill=255, width=9)
+        draw.line([(30, 75), (100, 75), (100, 30)], fill=255, width=9)
+        lines, width = tracing.trace(np.asarray(im), 100)
+        assert 8 <= width <= 11
+        return max(float(line[:, 1].max()) for line in lines)
+
+    assert lowest(18) >= 75 + 18 - 9  # the foot, to within a stroke width of its end
+    assert lowest(10) < 75 + 5  # the spur, dropped
+
+
 def test_no_ink_traces_no_stroke():
     assert tracing.trace(np.zeros((50, 80), np.uint8)) == ([], 0.0)
 
