@@ -10,8 +10,8 @@ goes straight on through a crossing, and so :func:`trace` recovers strokes as a 
    stroke widths of one another are one junction (two strokes of some width crossing thin to
    two forks close together).
 3. **Edges** are the skeleton's lines between junctions and ends. An edge whose free end lies
-   within :data:`SPUR` stroke widths of its junction's centre, and that is as short along the
-   skeleton, is a spur of thinning and is dropped.
+   within :data:`SPUR` stroke widths of its junction's centre is a spur of thinning and is
+   dropped.
 4. At each junction, edges continue each other when one leaves it in the direction the other
    came in (the cosine of the turn at least :data:`ALIGN`; an edge's direction is from its point
    :data:`AHEAD` stroke widths in to its end): the straightest pairs first. Chains of edges so joined
@@ -107,11 +107,9 @@ def _strokes(skeleton: NDArray[np.bool_], width: float, align: float) -> list[ND
         ends = [int(touching[tuple(path[0])]) - 1, int(touching[tuple(path[-1])]) - 1]
         if -1 in ends and ends != [-1, -1]:
             # Measured from the junction's centre, not from its zone's edge: a 1's foot below
-            # the 5's bowl it was written through is short past the zone, but no spur. (And
-            # short along the skeleton: a hook whose end comes back near the junction stays.)
+            # the 5's bowl it was written through is short past the zone, but no spur.
             free, junction = (path[-1], ends[0]) if ends[1] == -1 else (path[0], ends[1])
-            near = np.hypot(*(np.asarray(centres[junction]) - free)) < SPUR * width
-            if near and len(path) < SPUR * width:
+            if np.hypot(*(np.asarray(centres[junction]) - free)) < SPUR * width:
                 continue  # a spur of thinning
         edges.append((path, ends))
     pairs = _continuations(edges, width, align)
