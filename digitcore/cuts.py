@@ -356,8 +356,8 @@ def _parted(
 ) -> list[list[frozenset[int]]]:
     """Each way of parting the lines of ``count`` digits from the ``k``-th into ``into``
     digits, each the lines between two places, by the middles of the lines' x-extents. Given
-    the lines' ``lengths``, into two digits that share the line just after the place, if it
-    is under :data:`SHARED` of the larger one's lines."""
+    the lines' ``lengths``, the line just after each place is in the digits on both sides of
+    it, if it is under :data:`SHARED` of the largest one's lines."""
     order = sorted(frozenset().union(*digits[k : k + count]), key=middles.__getitem__)
     shared = lengths is not None
     moves = []
@@ -367,8 +367,8 @@ def _parted(
             for a, b in itertools.pairwise((0, *places, len(order)))
         ]
         if shared:
-            larger = max(sum(lengths[i] for i in part) for part in new)
-            if lengths[order[places[0]]] >= SHARED * larger:
+            largest = max(sum(lengths[i] for i in part) for part in new)
+            if any(lengths[order[p]] >= SHARED * largest for p in places):
                 continue
         moves.append([*digits[:k], *new, *digits[k + count :]])
     return moves
