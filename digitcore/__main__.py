@@ -108,6 +108,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             params=params,
             drawings=saved,
             copies=args.copies,
+            styles=not args.no_styles,
             limit=args.limit,
             data_dir=args.data,
             folder=args.out,
@@ -230,6 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help=f"with --drawings: distorted copies of each drawing trained on (default "
         f"{learning.COPIES})",
+    )
+    train.add_argument(
+        "--no-styles",
+        action="store_true",
+        help="train on the digits alone, without flagged copies of some of their upright 1s "
+        "(a way of writing 1 that MNIST lacks; digitcore.styles)",
     )
     train.add_argument(
         "--scheduler",

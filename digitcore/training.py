@@ -10,6 +10,7 @@ from typing import Any
 from digitcore import data, ensemble, evaluation, learning, merges, novelty, registry, store
 from digitcore.drawing_rows import DrawingSet
 from digitcore.errors import DataError
+from digitcore.styles import with_styles
 
 #: progress(fraction 0-1, message for people)
 JobProgress = Callable[[float, str], None]
@@ -42,6 +43,7 @@ def train_model(
     params: dict[str, dict[str, Any]] | None = None,
     drawings: DrawingSet | None = None,
     copies: int = learning.COPIES,
+    styles: bool = True,
     baseline: tuple[Any, dict[str, Any]] | None = None,
     limit: int | None = None,
     data_dir: str | Path | None = None,
@@ -73,6 +75,9 @@ def train_model(
         join with ``copies`` distorted copies each (:func:`digitcore.learning.join`).
     copies : int
         Distorted copies per drawing trained on.
+    styles : bool
+        Add flagged copies of some of the training digits' upright 1s
+        (:func:`digitcore.styles.with_styles`), a way of writing 1 that MNIST lacks.
     baseline : (model, metadata), optional
         The model to compare with on the held-back drawings ("before"); the default model for
         everyone in ``folder`` when None. Only used with ``drawings``.
@@ -119,6 +124,8 @@ def train_model(
         train_set = data.load_mnist("train", data_dir, progress=downloading)
     if limit is not None:
         train_set = train_set.subset(limit, seed=random_state)
+    if styles:
+        train_set = with_styles(train_set, random_state=random_state)
     if drawings is not None:
         kept, held = learning.split(drawings)
         train_set = learning.join(train_set, kept, copies=copies, random_state=random_state)

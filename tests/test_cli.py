@@ -48,7 +48,7 @@ def test_train_then_evaluate_json_gives_the_documented_report(mnist_dir, tmp_pat
     assert "fit" in trained.stdout and "ensemble" in trained.stdout
     (model_file,) = out.glob("*.joblib")
     meta = json.loads(model_file.with_suffix(".json").read_text())
-    assert meta["n_train"] == 1500 and meta["params"]["knn"]["n_neighbors"] == 3
+    assert meta["n_train"] == 1550 and meta["params"]["knn"]["n_neighbors"] == 3  # 50 flagged 1s
     assert meta["training_data"]["subset"]["seed"] == 0  # a stratified draw, recorded
     assert "stratified by digit, shuffled with seed 0" in trained.stdout
     assert "scored on 10,000 digits of the MNIST test set (verified SHA-256)" in trained.stdout

@@ -1,0 +1,71 @@
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digitcore import styles
+from digitcore.data import Dataset
+from digitcore.errors import DataError
+from digitcore.evaluation import check_unseen
+from digitcore.preprocess import to_mnist
+
+
+def stroke_one(lean: float = 0.0) -> np.ndarray:
+    """A 1 as one stroke, its top ``lean`` of its height right of its foot, in MNIST form."""
+    image = Image.new("L", (100, 120), 0)
+    ImageDraw.Draw(image).line([(50 + 50 * lean, 10), (50 - 50 * lean, 110)], fill=255, width=10)
+    return to_mnist(np.asarray(image), normalize_stroke=False)
+
+
+def test_a_flagged_one_has_new_ink_left_of_its_top_and_stays_in_mnist_form():
+    plain = stroke_one()
+    (flagged,) = styles.flag_ones(plain[None], random_state=0)
+    rows = np.flatnonzero((flagged >= 128).any(axis=1))
+    assert rows[-1] - rows[0] + 1 in (19, 20, 21)  # fitted to MNIST's 20 px box again
+    new = (flagged >= 128) & (plain < 128)
+    ys, xs = np.nonzero(new)
+    stem = np.flatnonzero(plain[14] >= 128).mean()
+    assert len(xs) >= 6  # a flag, not a pixel of noise
+    assert xs.mean() < stem and ys.mean() < 14  # left of the stem, in its upper half
+    assert flagged.sum() > plain.sum()
+
+
+def test_flags_are_drawn_reproducibly_from_the_seed():
+    ones = np.stack([stroke_one(), stroke_one(0.05)])
+    assert np.array_equal(
+        styles.flag_ones(ones, random_state=3), styles.flag_ones(ones, random_state=3)
+    )
+    assert not np.array_equal(
+        styles.flag_ones(ones, random_state=3), styles.flag_ones(ones, random_state=4)
+    )
+
+
+def test_a_leaning_one_is_measured_as_leaning_and_an_upright_one_is_not():
+    assert abs(styles.leans(stroke_one()[None])[0]) < 0.05
+    assert styles.leans(stroke_one(0.3)[None])[0] > styles.UPRIGHT
+    assert styles.leans(stroke_one(-0.3)[None])[0] < -styles.UPRIGHT
+
+
+def test_only_upright_ones_are_flagged_and_the_set_says_how_many():
+    upright, leaning = stroke_one(), stroke_one(0.3)
+    seven = stroke_one()[::-1].copy()
+    images = np.stack([upright] * 40 + [leaning] * 40 + [seven] * 40)
+    labels = np.array([1] * 80 + [7] * 40, np.uint8)
+    styled = styles.with_styles(Dataset(images, labels, "mine", "my digits"), share=0.5)
+    # At most every upright 1 once: 40 added though half of 120 digits is 60.
+    assert len(styled) == 160 and styled.labels[120:].tolist() == [1] * 40
+    assert styled.describe()["styles"] == {"flagged_ones": 40, "of_upright_ones": 40, "seed": 0}
+    assert styled.name == "mine" and "40 of its upright 1s copied with a flag" in styled.source
+    assert np.array_equal(styled.images[:120], images)
+
+
+def test_a_model_trained_on_styled_mnist_is_still_refused_its_training_set(mnist_train):
+    styled = styles.with_styles(mnist_train.subset(600, seed=1))
+    assert styled.describe()["styles"]["flagged_ones"] == 20
+    with pytest.raises(DataError, match="refusing to score a model on digits it trained on"):
+        check_unseen(styled.describe(), mnist_train.subset(100, seed=2))
+
+
+def test_a_share_outside_zero_to_one_is_refused_with_what_arrived():
+    ones = Dataset(np.stack([stroke_one()]), np.array([1], np.uint8), "mine")
+    with pytest.raises(ValueError, match="got 1.5"):
+        styles.with_styles(ones, share=1.5)
