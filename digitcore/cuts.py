@@ -87,7 +87,10 @@ LEAN = 0.02  #: cost of a seam's step sideways, in ink (straight seams win throu
 STEP = 0.16  #: a straight candidate cut in every slice this fraction of the height wide
 MIN_WIDTH = 0.15  #: a piece narrower than this fraction of the height is a sliver, not a digit
 MAX_WIDTH = 1.4  #: ...and one wider than this times the height is not one digit
-MIN_SPLIT = 0.55  #: groups narrower than this times the height are one digit
+MIN_SPLIT = 0.55  #: groups narrower than this times the height are one digit...
+#: ...unless they read as no digit at all, under this as one (two 1s joined by a flag, 11 read
+#: as an arch), and are at least two slivers wide (2 * MIN_WIDTH)
+ODD = -4.0
 MAX_ASPECT = 1.05  #: pieces wider than this times the height pay PRIOR_WIDE per unit beyond
 PRIOR_WIDE = 3.0
 PRIOR_WIDER = 8.0  #: ...and PRIOR_WIDER more per unit beyond MAX_WIDTH (wider than any digit)
@@ -256,7 +259,10 @@ def _refined(
     )
     owner = cover.argmax(axis=1)
     digits = [frozenset(np.flatnonzero(owner == k).tolist()) for k in range(len(parts))]
-    if not all(digits):
+    # A digit that holds most of no line (a 7's stem, its bar and the turn in the 6 before
+    # it) starts with the line it holds most of, in both digits.
+    digits = [d or frozenset({int(cover[:, k].argmax())}) for k, d in enumerate(digits)]
+    if not all(cover[next(iter(d)), k] > 0 for k, d in enumerate(digits)):
         return parts
     scale = preprocess.PIECE_HEIGHT / height
     shape = (math.ceil(gray.shape[0] * scale) + 1, math.ceil(gray.shape[1] * scale) + 1)

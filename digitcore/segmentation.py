@@ -15,7 +15,8 @@
    tail) joins the nearest digit if the x-gap is at most :data:`ATTACH` of that digit's height.
 5. **Cut** (:mod:`digitcore.cuts`): a group may hold touching digits. Given the models' score,
    every group is first read whole, all in one batch; a group that reads as one digit (or is
-   too narrow for two) is one, the others are cut where the models read the pieces best
+   too narrow for two, unless it reads as no digit at all) is one, the others are cut where
+   the models read the pieces best
    (segmentation by recognition). Without a score, a group wider than :data:`SPLIT_ASPECT`
    times its height is cut at ink valleys (:mod:`digitcore.valleys`).
 
@@ -167,10 +168,11 @@ def _cut_groups(
         ]
     wholes = [to_mnist(crop) for crop, _ in groups]
     spans = [cuts.ink_span(crop >= INK) for crop, _ in groups]
-    # Only a group wide enough for two digits may be cut. All are read whole in one batch,
-    # the narrow ones too: when none is cut, that batch is the one the reader reads next, and
-    # the models remember their features and answers for it.
-    wide = [i for i, (rows, cols) in enumerate(spans) if cols >= cuts.MIN_SPLIT * rows]
+    # Only a group wide enough for two digits may be cut, or a narrower one that reads as no
+    # digit at all (cuts.ODD: two 1s joined by a flag). All are read whole in one batch, the
+    # narrowest too: when none is cut, that batch is the one the reader reads next, and the
+    # models remember their features and answers for it.
+    wide = [i for i, (rows, cols) in enumerate(spans) if cols >= 2 * cuts.MIN_WIDTH * rows]
     whole = np.zeros(len(groups))
     if wide:
         priors = np.asarray([cuts.size_prior(*span, span[0]) for span in spans])
@@ -178,7 +180,8 @@ def _cut_groups(
     digits = []
     for i, (crop, origin) in enumerate(groups):
         rows, cols = spans[i]
-        if i in wide and whole[i] < cuts.WHOLE and cols <= cuts.MAX_GROUP * rows:
+        cuttable = cols >= cuts.MIN_SPLIT * rows or whole[i] < cuts.ODD
+        if i in wide and cuttable and whole[i] < cuts.WHOLE and cols <= cuts.MAX_GROUP * rows:
             digits += _digits(cuts.split(crop, score, height=rows), origin, margin=margins[i])
         elif rows:
             digits += _digits([crop], origin, forms=[wholes[i]], margin=margins[i])

@@ -152,7 +152,7 @@ def with_styles(train: Dataset, *, share: float = FLAGGED, random_state: int = 0
         np.concatenate([train.images, flagged]),
         np.concatenate([train.labels, np.ones(count, np.uint8)]).astype(np.uint8),
         train.name,
-        f"{train.source} and {count:,} of its upright 1s copied with a flag",
+        f"{train.source}, {count:,} of them flagged copies of its upright 1s",
         train.checksums,
         train.subset_rule,
         styles={"flagged_ones": count, "of_upright_ones": len(upright), "seed": random_state},

@@ -112,6 +112,22 @@ def test_a_group_read_badly_whole_is_cut_where_both_pieces_read_well():
     assert len(segmentation.segment(joined, score=narrow_only)) == 2
 
 
+def test_a_narrow_group_is_cut_only_when_it_reads_as_no_digit_whole():
+    arch = np.zeros((100, 50), np.uint8)
+    arch[5:95, 4:12] = arch[5:95, 38:46] = 255
+    arch[5:15, 4:46] = 255  # two strokes joined at the top, as a flag joins the 1s of 11
+    rows, cols = cuts.ink_span(arch >= segmentation.INK)
+    assert cols < cuts.MIN_SPLIT * rows  # too narrow for two digits by its width alone
+
+    def strokes_only(pieces: np.ndarray) -> np.ndarray:
+        """Reads as digits only pieces under 8 px wide in MNIST form: the arch is none."""
+        widths = (pieces >= 96).any(axis=1).sum(axis=1)
+        return np.where(widths < 8, 1.0, -10.0)
+
+    assert len(segmentation.segment(arch, score=ones)) == 1  # read well whole: one digit
+    assert len(segmentation.segment(arch, score=strokes_only)) == 2
+
+
 def test_seams_are_bounded_and_lie_inside_the_crop():
     ink = np.random.default_rng(0).random((300, 900)).astype(np.float32)
     found = cuts.seams(ink, stroke=40.0)
@@ -175,6 +191,21 @@ def test_two_digits_sharing_a_stroke_both_get_it(monkeypatch):
     monkeypatch.setattr(cuts, "SHARE", 0.0)
     monkeypatch.setattr(cuts, "LINES", 0)
     assert len(cuts.split(joined, hollow_boxes)) == 1
+
+
+def test_a_digit_found_holding_most_of_no_line_still_takes_part_in_the_lines_refinement():
+    # The boxes above, found as one piece with all the ink and a sliver of the last wall (as
+    # a 7's stem and its bar in the 6 before it): the sliver holds most of no line, so it
+    # starts with the line it holds most of, and the lines are then parted into the boxes.
+    joined = np.zeros((100, 110), np.uint8)
+    for left in (10, 50):
+        joined[5:95, left : left + 10] = joined[5:95, left + 40 : left + 50] = 255
+        joined[5:15, left : left + 50] = joined[85:95, left : left + 50] = 255
+    sliver = np.zeros_like(joined)
+    sliver[40:60, 90:100] = joined[40:60, 90:100]
+    parts = cuts._refined(joined, [joined, sliver], -30.0, hollow_boxes, 90)
+    assert len(parts) == 2
+    assert [hollow_boxes(np.stack([to_mnist(p)]))[0] for p in parts] == [0.0, 0.0]
 
 
 def test_lines_parted_where_two_digits_share_a_stroke_give_it_to_both(monkeypatch):

@@ -54,7 +54,10 @@ def test_only_upright_ones_are_flagged_and_the_set_says_how_many():
     # At most every upright 1 once: 40 added though half of 120 digits is 60.
     assert len(styled) == 160 and styled.labels[120:].tolist() == [1] * 40
     assert styled.describe()["styles"] == {"flagged_ones": 40, "of_upright_ones": 40, "seed": 0}
-    assert styled.name == "mine" and "40 of its upright 1s copied with a flag" in styled.source
+    assert (
+        styled.name == "mine"
+        and styled.source == "my digits, 40 of them flagged copies of its upright 1s"
+    )
     assert np.array_equal(styled.images[:120], images)
 
 

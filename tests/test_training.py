@@ -43,7 +43,7 @@ def test_given_digits_are_trained_on_and_mnist_is_not_loaded(
     # The 1,500 digits and flagged copies of 1 in 30 of them, drawn from their upright 1s.
     assert meta["training_data"]["styles"]["flagged_ones"] == 50
     assert meta["n_train"] == 1550 and meta["n_test"] == 500
-    assert meta["data_source"].startswith("my drawings and 50 of its upright 1s")
+    assert meta["data_source"] == "my drawings, 50 of them flagged copies of its upright 1s"
     assert meta["training_data"]["name"] == "my-drawings"
     assert meta["test_data"]["name"] == "mnist-test" and meta["test_data"]["n"] == 500
     assert meta["scores"]["ensemble"] > 0.8
