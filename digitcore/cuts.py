@@ -38,8 +38,11 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    reading with the better total wins.
 6. **Refinement by lines**: the digits so found may still hold some of each other's ink (a 9's
    tail in the 8 after it, a 2's foot under the 5). The group's skeleton is cut into its lines
-   between forks (:func:`digitcore.tracing.trace`, no two lines joined); each line starts in
-   the digit whose ink holds most of it, and each digit is redrawn from its lines. Then, for
+   between forks (:func:`digitcore.tracing.trace`, no two lines joined), and a line longer
+   than :data:`LONG` of the height into equal parts (one stroke may run through two digits:
+   the top bars of 757); each line starts in the digit whose ink holds most of it (a digit
+   that holds most of none, with the line it holds most of), and each digit is redrawn from
+   its lines. Then, for
    at most :data:`ROUNDS` rounds, the one change that reads best is made, even one that reads
    up to :data:`LOSS` worse: a line near a neighbouring digit moves to it, or is shared with
    it (where two strokes lie on each other, the line is both digits'), or the lines of one
@@ -114,6 +117,9 @@ ALIGNS = (0.85, 0.95)
 #: scores' noise between two drawings of one digit); only for a group of at most LINES lines
 #: per digit (ink everywhere has thousands)
 ROUNDS, GAIN, LOSS, LINES = 6, 0.5, 1.0, 10
+#: step 6: in a group found to hold two digits or more, a line longer than this times the height
+#: is cut into equal parts no longer (the top bars of 757 are one line through all three digits)
+LONG = 0.8
 #: step 6: two digits parted with a line in both only if that line is under this fraction of
 #: the larger digit's lines (a 1's stem is a 0's side, not most of it; a 2's long top is not
 #: two 2s')
@@ -244,6 +250,8 @@ def _refined(
     if not parts:
         return parts
     lines, width = tracing.trace(gray, height, align=np.inf)  # every line between forks
+    if len(parts) > 1:  # a line may run through two digits: its parts may then be theirs
+        lines = _shortened(lines, LONG * height)
     if not len(parts) <= len(lines) <= LINES * len(parts):
         return parts
     # Each line starts with the digit whose ink holds most of it.
@@ -309,6 +317,21 @@ def _refined(
     if len(best) < 2 or most <= total:
         return parts  # one digit stays as written: redrawn from its lines, it loses its ends
     return [polylines.draw([lines[i] for i in ids], gray.shape, brush=width) for ids in best]
+
+
+def _shortened(lines: list[NDArray[np.float64]], longest: float) -> list[NDArray[np.float64]]:
+    """The lines, each longer than ``longest`` cut into the fewest parts of equal length no
+    longer than it (neighbouring parts share the point where they meet)."""
+    out = []
+    for line in lines:
+        along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(line, axis=0).T))])
+        count = math.ceil(along[-1] / longest) if longest > 0 else 1
+        if count < 2 or len(line) < 2 * count:
+            out.append(line)
+            continue
+        ends = np.searchsorted(along, along[-1] * np.arange(1, count) / count)
+        out += [line[a : b + 1] for a, b in itertools.pairwise([0, *ends, len(line) - 1])]
+    return out
 
 
 def _moves(

@@ -179,7 +179,7 @@ def test_pen_numbers_whose_digits_lie_on_each_other_read_better_sharing_the_ink_
 
     model, drawn, truth, _ = upright_pen_numbers
     # The columns alone: the refinement by the skeleton's lines (step 6) mends most of the
-    # same numbers (measured with it, 54 against 52).
+    # same numbers (measured with it, 55 against 54).
     monkeypatch.setattr(cuts, "LINES", 0)
     sharing = exact_reads(model, drawn, truth)
     monkeypatch.setattr(cuts, "SHARE", 0.0)
@@ -221,7 +221,7 @@ def test_pen_numbers_whose_strokes_cross_read_better_when_lines_may_change_digit
     model, drawn, truth, refined = upright_pen_numbers
     monkeypatch.setattr(cuts, "LINES", 0)
     found = exact_reads(model, drawn, truth)
-    assert refined >= found + 4, (refined, found)  # measured 54 against 49
+    assert refined >= found + 4, (refined, found)  # measured 55 against 49
 
 
 def test_overlapping_pen_numbers_read_better_when_lines_may_be_parted_into_other_digits(
@@ -240,5 +240,20 @@ def test_overlapping_pen_numbers_read_better_when_lines_may_be_parted_into_other
     parted = exact_reads(model, drawn, truth)
     monkeypatch.setattr(cuts, "_parted", lambda *args, **kwargs: [])
     moved = exact_reads(model, drawn, truth)
-    assert parted >= moved + 4, (parted, moved)  # measured 76 against 68
+    assert parted >= moved + 4, (parted, moved)  # measured 75 against 69
     assert parted >= 0.65 * len(truth), (parted, moved)
+
+
+def test_a_stroke_through_three_digits_is_parted_among_them(monkeypatch):
+    """757 written fast: the three top bars are one stroke, one line of the skeleton through
+    all three digits, which no move of whole lines parts (read as 137). Step 6 cuts a line
+    longer than ``cuts.LONG`` of the height into parts that the digits may then take. Pen
+    strokes (benchmarks/drawn.py's seed 100, its 45th number, 5% over) as an 840x280 image,
+    read by the shipped model with and without."""
+    from digitcore import cuts, registry, store
+
+    model, _ = store.load(registry.default_model(SHIPPED).path)
+    drawn = render(touching_number([7, 5, 7], overlap=0.05, seed=144), size=(840, 280))
+    assert recognize(model, drawn).text == "757"
+    monkeypatch.setattr(cuts, "LONG", np.inf)
+    assert recognize(model, drawn).text != "757"

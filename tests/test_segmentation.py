@@ -234,6 +234,20 @@ def test_lines_are_parted_with_a_line_in_both_digits_only_where_it_is_a_small_pa
     assert len(cuts._parted(digits, 0, 1, middles)) == 2  # without sharing: 0 | 1 2, 0 1 | 2
 
 
+def test_a_long_line_is_cut_into_equal_parts_no_longer_than_the_longest_and_short_ones_stay():
+    bar = np.stack([np.linspace(0, 100, 101), np.full(101, 5.0)], axis=1)  # 100 px long
+    stem = np.array([[0.0, 0.0], [0.0, 30.0]])
+    parts = cuts._shortened([bar, stem], 40.0)
+    assert len(parts) == 4  # the bar in three parts of 33 px, the stem as it was
+    assert np.array_equal(parts[3], stem)
+    lengths = [float(np.hypot(*np.diff(p, axis=0).T).sum()) for p in parts[:3]]
+    assert all(32 <= n <= 34 for n in lengths), lengths
+    # In order and touching: each part starts where the one before it ends.
+    assert np.array_equal(parts[0][0], bar[0]) and np.array_equal(parts[2][-1], bar[-1])
+    assert all(np.array_equal(parts[k][-1], parts[k + 1][0]) for k in range(2))
+    assert len(cuts._shortened([bar], 100.0)) == 1
+
+
 def test_cutting_a_group_scores_its_pieces_in_one_batch_and_each_refinement_in_one_more():
     calls = []
 
