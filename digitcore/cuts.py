@@ -268,10 +268,10 @@ def _refined(
     owner = cover.argmax(axis=1)
     digits = [frozenset(np.flatnonzero(owner == k).tolist()) for k in range(len(parts))]
     # A digit that holds most of no line (a 7's stem, its bar and the turn in the 6 before
-    # it) starts with the line it holds most of, in both digits.
-    digits = [d or frozenset({int(cover[:, k].argmax())}) for k, d in enumerate(digits)]
-    if not all(cover[next(iter(d)), k] > 0 for k, d in enumerate(digits)):
+    # it) starts with the line it holds most of, in both digits; one that holds none, stays.
+    if any(not d and not cover[:, k].any() for k, d in enumerate(digits)):
         return parts
+    digits = [d or frozenset({int(cover[:, k].argmax())}) for k, d in enumerate(digits)]
     scale = preprocess.PIECE_HEIGHT / height
     shape = (math.ceil(gray.shape[0] * scale) + 1, math.ceil(gray.shape[1] * scale) + 1)
     brush = preprocess.STROKE * preprocess.PIECE_HEIGHT
