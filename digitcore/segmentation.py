@@ -172,16 +172,21 @@ def _cut_groups(
     # digit at all (cuts.ODD: two 1s joined by a flag). All are read whole in one batch, the
     # narrowest too: when none is cut, that batch is the one the reader reads next, and the
     # models remember their features and answers for it.
-    wide = [i for i, (rows, cols) in enumerate(spans) if cols >= 2 * cuts.MIN_WIDTH * rows]
+    two_slivers = [i for i, (rows, cols) in enumerate(spans) if cols >= 2 * cuts.MIN_WIDTH * rows]
     whole = np.zeros(len(groups))
-    if wide:
+    if two_slivers:
         priors = np.asarray([cuts.size_prior(*span, span[0]) for span in spans])
         whole = score(np.stack(wholes)) - priors
     digits = []
     for i, (crop, origin) in enumerate(groups):
         rows, cols = spans[i]
         cuttable = cols >= cuts.MIN_SPLIT * rows or whole[i] < cuts.ODD
-        if i in wide and cuttable and whole[i] < cuts.WHOLE and cols <= cuts.MAX_GROUP * rows:
+        if (
+            i in two_slivers
+            and cuttable
+            and whole[i] < cuts.WHOLE
+            and cols <= cuts.MAX_GROUP * rows
+        ):
             digits += _digits(cuts.split(crop, score, height=rows), origin, margin=margins[i])
         elif rows:
             digits += _digits([crop], origin, forms=[wholes[i]], margin=margins[i])
