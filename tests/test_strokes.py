@@ -106,6 +106,18 @@ def test_a_1_written_into_a_neighbour_that_does_not_cross_it_stays_its_own_digit
     assert polylines.group([first, one]) == [[0], [1]]
 
 
+@pytest.mark.parametrize("brush", [3.0, 7.5, 18.0])
+def test_strokes_painted_one_by_one_and_merged_are_the_strokes_painted_together(brush):
+    # Cutting by lines (digitcore.cuts, step 6) paints each line once and takes the union for
+    # every digit it tries: that is only right while the brush paints without anti-aliasing.
+    lines = [np.asarray(s) for s in touching_number([4, 8, 2], overlap=0.1)]
+    lines = [line / 2 + 0.37 for line in lines]  # off the pixel grid
+    shape = (160, 300)
+    together = polylines.draw(lines, shape, brush=brush)
+    one_by_one = np.maximum.reduce([polylines.draw([line], shape, brush=brush) for line in lines])
+    assert together.any() and np.array_equal(one_by_one, together)
+
+
 def test_a_digit_written_small_reaches_the_models_in_the_form_it_has_written_large():
     # On the 18 px brush a 50 px digit is a blob with its loops filled; drawn for reading with
     # a brush that follows its size, it looks as it does written large.
