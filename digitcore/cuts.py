@@ -42,9 +42,10 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    than :data:`LONG` of the height into equal parts (one stroke may run through two digits:
    the top bars of 757); each line starts in the digit whose ink holds most of it (a digit
    that holds most of none, with the line it holds most of), and each digit is redrawn from
-   its lines. Then, for
-   at most :data:`ROUNDS` rounds, the one change that reads best is made, even one that reads
-   up to :data:`LOSS` worse: a line near a neighbouring digit moves to it, or is shared with
+   its lines. Then, for at most :data:`ROUNDS` rounds, the changes that read best are made,
+   even ones that read up to :data:`LOSS` worse, each to its own copy (:data:`BEAM` copies
+   walk on side by side: where two lines must change hands, the best first change is often
+   not the way there). A change is: a line near a neighbouring digit moves to it, or is shared with
    it (where two strokes lie on each other, the line is both digits'), or the lines of one
    digit, or of two neighbours, are parted anew into two digits or three by their places left
    to right (two digits read as one piece, a 45 read as 5; an 8's whole left side in the 9
@@ -112,11 +113,13 @@ SHARE = preprocess.STROKE
 MAX_GROUP = 10.0
 #: the rules (cosine of the turn at a fork) strokes are traced with (:mod:`digitcore.tracing`)
 ALIGNS = (0.85, 0.95)
-#: step 6: at most ROUNDS changes, each the one that reads best, even up to LOSS worse; the
+#: step 6: at most ROUNDS changes, each one of the best read, even up to LOSS worse; the
 #: digits kept are the best read, if better than those before by more than GAIN (about the
 #: scores' noise between two drawings of one digit); only for a group of at most LINES lines
 #: per digit (ink everywhere has thousands)
 ROUNDS, GAIN, LOSS, LINES = 6, 0.5, 1.0, 10
+#: step 6: how many ways of parting the lines walk on side by side (the best read each round)
+BEAM = 2
 #: step 6: in a group found to hold two digits or more, a line longer than this times the height
 #: is cut into equal parts no longer (the top bars of 757 are one line through all three digits)
 LONG = 0.8
@@ -301,21 +304,37 @@ def _refined(
     lengths = [float(np.hypot(*np.diff(line, axis=0).T).sum()) for line in lines]
     best, most = digits, sum(value[d] for d in digits)
     seen = {tuple(digits)}
+    # The best change is made even when it reads a little worse: a third digit parted out
+    # pays its price before the next change gives it its shared line. Not in a group read as
+    # one digit: its lines redrawn read cleaner than its ink, and wandering, a wide 2 became
+    # 72 (benchmarks/README.md). The BEAM best ways so reached walk on side by side: where
+    # two lines must change hands, the best first change is often not the way there.
+    limit = -LOSS if len(parts) > 1 else GAIN
+    beam = [digits]
     for _ in range(ROUNDS):
-        moves = [m for m in _moves(digits, spans, middles, lengths, width) if tuple(m) not in seen]
-        known([d for move in moves for d in move])
-        now = sum(value[d] for d in digits)
-        gains = [sum(value[d] for d in move) - now for move in moves]
-        # The best change is made even when it reads a little worse: a third digit parted
-        # out pays its price before the next change gives it its shared line. Not in a group
-        # read as one digit: its lines redrawn read cleaner than its ink, and wandering, a
-        # wide 2 became 72 (benchmarks/README.md).
-        if not gains or max(gains) <= (-LOSS if len(parts) > 1 else GAIN):
+        steps = [
+            (state, move)
+            for state in beam
+            for move in _moves(state, spans, middles, lengths, width)
+            if tuple(move) not in seen
+        ]
+        known([d for _, move in steps for d in move])
+        reads = [
+            (sum(value[d] for d in move), sum(value[d] for d in state)) for state, move in steps
+        ]
+        beam = []
+        for k in sorted(range(len(steps)), key=lambda k: -reads[k][0]):  # best read first
+            move, (now, before) = steps[k][1], reads[k]
+            if now - before <= limit or tuple(move) in seen:
+                continue
+            beam.append(move)
+            seen.add(tuple(move))
+            if now > most + GAIN:
+                best, most = move, now
+            if len(beam) == BEAM:
+                break
+        if not beam:
             break
-        digits = moves[int(np.argmax(gains))]
-        seen.add(tuple(digits))
-        if now + max(gains) > most + GAIN:
-            best, most = digits, now + max(gains)
     if len(parts) == 1:
         total += _margin(*ink_span(gray >= INK))  # as a splitting must beat the whole (step 4)
     if len(best) < 2 or most <= total:
