@@ -38,26 +38,25 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    reading with the better total wins.
 6. **Refinement by lines**: the digits so found may still hold some of each other's ink (a 9's
    tail in the 8 after it, a 2's foot under the 5). The group's skeleton is cut into its lines
-   between forks (:func:`digitcore.tracing.trace`, no two lines joined), and a line longer
-   than :data:`LONG` of the height into equal parts (one stroke may run through two digits:
-   the top bars of 757); each line starts in the digit whose ink holds most of it (a digit
-   that holds most of none, with the line it holds most of), and each digit is redrawn from
-   its lines. Then, for at most :data:`ROUNDS` rounds, the changes that read best are made,
-   even ones that read up to :data:`LOSS` worse, each to its own copy (:data:`BEAM` copies
-   walk on side by side: where two lines must change hands, the best first change is often
-   not the way there). A change is: a line near a neighbouring digit moves to it, or is shared with
-   it (where two strokes lie on each other, the line is both digits'), or the lines of one
-   digit, or of two neighbours, are parted anew into two digits or three by their places left
-   to right (two digits read as one piece, a 45 read as 5; an 8's whole left side in the 9
-   before it, which no move of one line mends; a 0 whose sides lie in the 3 and the 6 around
-   it, which pays a digit's price before the next change gives it its side), or into two
-   that share the line where they part (a 1 against a 0, its stem the 0's left side), if
-   that line is a small part of them (:data:`SHARED`). The best digits
-   seen, if they read better than the start by more than :data:`GAIN`, replace those found
-   when their total is higher. A group read as one digit may so become two, but only by
-   changes that each read better by more than :data:`GAIN`, and by the margin a splitting
-   needs (step 4); one digit alone is never redrawn (its lines lack the stubs that thinning
-   drops).
+   between forks (:func:`digitcore.tracing.trace`, no two lines joined), and a line longer than
+   :data:`LONG` of the height into equal parts (one stroke may run through two digits: the top
+   bars of 757); each line starts in the digit whose ink holds most of it (a digit that holds
+   most of none, with the line it holds most of), and each digit is redrawn from its lines.
+   Then, for at most :data:`ROUNDS` rounds, the changes that read best are made, even ones that
+   read up to :data:`LOSS` worse, each to its own copy (:data:`BEAM` copies walk on side by
+   side: where two lines must change hands, the best first change is often not the way there). A
+   change is: a line near a neighbouring digit moves to it, or is shared with it (where two
+   strokes lie on each other, the line is both digits'), or the lines of one digit, or of two
+   neighbours, are parted anew into two digits or three by their places left to right (two
+   digits read as one piece, a 45 read as 5; an 8's whole left side in the 9 before it, which no
+   move of one line mends; a 0 whose sides lie in the 3 and the 6 around it, which pays a
+   digit's price before the next change gives it its side), or into two that share the line
+   where they part (a 1 against a 0, its stem the 0's left side), if that line is a small part
+   of them (:data:`SHARED`). The best digits seen, if they read better than the start by more
+   than :data:`GAIN`, replace those found when their total is higher. A group read as one digit
+   may so become two, but only by changes that each read better by more than :data:`GAIN`, and
+   by the margin a splitting needs (step 4); one digit alone is never redrawn (its lines lack
+   the stubs that thinning drops).
 
 A wide 0 or a barred 5 stays one digit: the models read it whole. The scores come from
 :func:`digitcore.recognize.piece_scores`; :mod:`digitcore.segmentation` decides which groups
