@@ -311,19 +311,16 @@ def _refined(
     limit = -LOSS if len(parts) > 1 else GAIN
     beam = [digits]
     for _ in range(ROUNDS):
-        steps = [
-            (state, move)
-            for state in beam
-            for move in _moves(state, spans, middles, lengths, width)
-            if tuple(move) not in seen
-        ]
+        steps = []  # (how the way read before the change, the way after it)
+        for state in beam:
+            before = sum(value[d] for d in state)
+            moves = _moves(state, spans, middles, lengths, width)
+            steps += [(before, move) for move in moves if tuple(move) not in seen]
         known([d for _, move in steps for d in move])
-        reads = [
-            (sum(value[d] for d in move), sum(value[d] for d in state)) for state, move in steps
-        ]
+        reads = [sum(value[d] for d in move) for _, move in steps]
         beam = []
-        for k in sorted(range(len(steps)), key=lambda k: -reads[k][0]):  # best read first
-            move, (now, before) = steps[k][1], reads[k]
+        for k in sorted(range(len(steps)), key=lambda k: -reads[k]):  # best read first
+            (before, move), now = steps[k], reads[k]
             if now - before <= limit or tuple(move) in seen:
                 continue
             beam.append(move)
