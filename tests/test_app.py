@@ -451,8 +451,10 @@ def test_train_page_trains_saves_and_the_new_model_is_the_trainers(
     saved = store.list_models(models)
     assert len(saved) == 2
     newest = saved[0].metadata
-    flagged = newest["training_data"]["styles"]["flagged_ones"]  # 1 in 30, of its upright 1s
-    assert 0 < flagged <= 33 and newest["n_train"] == 1_000 + flagged
+    said = newest["training_data"]["styles"]  # 1 in 30 flagged, at most each upright 1 once
+    flagged = said["flagged_ones"]
+    assert flagged == min(33, said["of_upright_ones"]) > 0
+    assert newest["n_train"] == 1_000 + flagged
     assert newest["params"]["knn"]["n_neighbors"] == 3
     assert set(newest["fit_seconds"]) == {"svc", "knn", "rf"}
     assert at.session_state.model_path == str(saved[0].path)

@@ -48,8 +48,10 @@ def test_train_then_evaluate_json_gives_the_documented_report(mnist_dir, tmp_pat
     assert "fit" in trained.stdout and "ensemble" in trained.stdout
     (model_file,) = out.glob("*.joblib")
     meta = json.loads(model_file.with_suffix(".json").read_text())
-    flagged = meta["training_data"]["styles"]["flagged_ones"]  # 1 in 30, at most each upright 1
-    assert 0 < flagged <= 50 and meta["n_train"] == 1500 + flagged
+    said = meta["training_data"]["styles"]  # 1 in 30 flagged, at most each upright 1 once
+    flagged = said["flagged_ones"]
+    assert flagged == min(50, said["of_upright_ones"]) > 0
+    assert meta["n_train"] == 1500 + flagged
     assert meta["params"]["knn"]["n_neighbors"] == 3
     assert meta["training_data"]["subset"]["seed"] == 0  # a stratified draw, recorded
     assert "stratified by digit, shuffled with seed 0" in trained.stdout

@@ -115,8 +115,10 @@ def test_a_model_trained_with_drawings_records_which_and_reports_before_and_afte
     meta = info.metadata
     said = meta["drawings"]
     assert said["trained"] == len(kept) and said["held_back"] == len(held) and said["copies"] == 1
-    flagged = meta["training_data"]["parts"][0]["styles"]["flagged_ones"]
-    assert 0 < flagged <= 33 and meta["n_train"] == 1000 + flagged + 2 * len(kept)
+    styled = meta["training_data"]["parts"][0]["styles"]
+    flagged = styled["flagged_ones"]
+    assert flagged == min(33, styled["of_upright_ones"]) > 0
+    assert meta["n_train"] == 1000 + flagged + 2 * len(kept)
     assert learning.trained_hashes(meta) == set(kept.hashes)
     assert set(said["after"]) == {"svc", "knn", "rf", "ensemble"}
     assert said["before"]["scores"]["ensemble"] > 0.5  # the small model read the held-back ones
