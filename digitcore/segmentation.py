@@ -172,7 +172,7 @@ def _cut_groups(
     # digit at all (cuts.ODD: two 1s joined by a flag). All are read whole in one batch, the
     # narrowest too: when none is cut, that batch is the one the reader reads next, and the
     # models remember their features and answers for it.
-    two_slivers = [i for i, (rows, cols) in enumerate(spans) if cols >= 2 * cuts.MIN_WIDTH * rows]
+    two_slivers = {i for i, (rows, cols) in enumerate(spans) if cols >= 2 * cuts.MIN_WIDTH * rows}
     whole = np.zeros(len(groups))
     if two_slivers:
         priors = np.asarray([cuts.size_prior(*span, span[0]) for span in spans])
