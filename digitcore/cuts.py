@@ -54,9 +54,9 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    where they part (a 1 against a 0, its stem the 0's left side), if that line is a small part
    of them (:data:`SHARED`). The best digits seen, if they read better than the start by more
    than :data:`GAIN`, replace those found when their total is higher. A group read as one digit
-   may so become two, but only by changes that each read better by more than :data:`GAIN`, and
-   by the margin a splitting needs (step 4); one digit alone is never redrawn (its lines lack
-   the stubs that thinning drops).
+   may so become two, but only by changes that each read better by more than
+   :data:`SPLIT_GAIN`, and by the margin a splitting needs (step 4); one digit alone is never
+   redrawn (its lines lack the stubs that thinning drops).
 
 A wide 0 or a barred 5 stays one digit: the models read it whole. The scores come from
 :func:`digitcore.recognize.piece_scores`; :mod:`digitcore.segmentation` decides which groups
@@ -113,10 +113,12 @@ MAX_GROUP = 10.0
 #: the rules (cosine of the turn at a fork) strokes are traced with (:mod:`digitcore.tracing`)
 ALIGNS = (0.85, 0.95)
 #: step 6: at most ROUNDS changes, each one of the best read, even up to LOSS worse; the
-#: digits kept are the best read, if better than those before by more than GAIN (about the
-#: scores' noise between two drawings of one digit); only for a group of at most LINES lines
-#: per digit (ink everywhere has thousands)
-ROUNDS, GAIN, LOSS, LINES = 6, 0.5, 1.0, 10
+#: digits kept are the best read, if better than those before by more than GAIN; only for a
+#: group of at most LINES lines per digit (ink everywhere has thousands)
+ROUNDS, GAIN, LOSS, LINES = 6, 0.25, 1.0, 10
+#: step 6, a group read as one digit: every change, and the digits kept, must read better by
+#: more than this (about the scores' noise between two drawings of one digit)
+SPLIT_GAIN = 0.5
 #: step 6: how many ways of parting the lines walk on side by side (the best read each round)
 BEAM = 2
 #: step 6: in a group found to hold two digits or more, a line longer than this times the height
@@ -308,7 +310,8 @@ def _refined(
     # one digit: its lines redrawn read cleaner than its ink, and wandering, a wide 2 became
     # 72 (benchmarks/README.md). The BEAM best ways so reached walk on side by side: where
     # two lines must change hands, the best first change is often not the way there.
-    limit = -LOSS if len(parts) > 1 else GAIN
+    gain = GAIN if len(parts) > 1 else SPLIT_GAIN
+    limit = -LOSS if len(parts) > 1 else gain
     beam = [digits]
     for _ in range(ROUNDS):
         steps = []  # (how the way read before the change, the way after it)
@@ -325,7 +328,7 @@ def _refined(
                 continue
             beam.append(move)
             seen.add(tuple(move))
-            if now > most + GAIN:
+            if now > most + gain:
                 best, most = move, now
             if len(beam) == BEAM:
                 break

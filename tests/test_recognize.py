@@ -240,7 +240,7 @@ def test_overlapping_pen_numbers_read_better_when_lines_may_be_parted_into_other
     parted = exact_reads(model, drawn, truth)
     monkeypatch.setattr(cuts, "_parted", lambda *args, **kwargs: [])
     moved = exact_reads(model, drawn, truth)
-    assert parted >= moved + 4, (parted, moved)  # measured 75 against 69
+    assert parted >= moved + 4, (parted, moved)  # measured 77 against 72
     assert parted >= 0.65 * len(truth), (parted, moved)
 
 
@@ -257,3 +257,23 @@ def test_a_stroke_through_three_digits_is_parted_among_them(monkeypatch):
     assert recognize(model, drawn).text == "757"
     monkeypatch.setattr(cuts, "LONG", np.inf)
     assert recognize(model, drawn).text != "757"
+
+
+def test_a_parting_that_reads_a_little_better_is_kept_in_a_group_of_several_digits(monkeypatch):
+    """Where digits overlap, passing one line to the neighbour or sharing it often reads only
+    0.3-0.4 better (a 5 holding the 8's left curve reads as 9, the 8 left as 3). Step 6 keeps
+    such a parting in a group already found to hold two digits or more (``cuts.GAIN``); only a
+    group read as one digit needs the larger gain (``cuts.SPLIT_GAIN``). Pen strokes 10% over
+    (the development harness's numbers) as 840x280 images, read by the shipped model with
+    each gain."""
+    from digitcore import cuts, registry, store
+
+    model, _ = store.load(registry.default_model(SHIPPED).path)
+    numbers = {"583": 40, "066": 53, "958": 49}  # each number's seed
+    drawn = {
+        text: render(touching_number([int(c) for c in text], overlap=0.1, seed=seed), (840, 280))
+        for text, seed in numbers.items()
+    }
+    assert {recognize(model, image).text for image in drawn.values()} == set(numbers)
+    monkeypatch.setattr(cuts, "GAIN", cuts.SPLIT_GAIN)
+    assert {recognize(model, image).text for image in drawn.values()} == {"933", "056"}
