@@ -274,6 +274,6 @@ def test_a_parting_that_reads_a_little_better_is_kept_in_a_group_of_several_digi
         text: render(touching_number([int(c) for c in text], overlap=0.1, seed=seed), (840, 280))
         for text, seed in numbers.items()
     }
-    assert {recognize(model, image).text for image in drawn.values()} == set(numbers)
+    assert [recognize(model, image).text for image in drawn.values()] == list(numbers)
     monkeypatch.setattr(cuts, "GAIN", cuts.SPLIT_GAIN)
-    assert {recognize(model, image).text for image in drawn.values()} == {"933", "056"}
+    assert [recognize(model, image).text for image in drawn.values()] == ["933", "056", "933"]
