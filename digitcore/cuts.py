@@ -55,8 +55,8 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    of them (:data:`SHARED`). The best digits seen, if they read better than the start by more
    than :data:`GAIN`, replace those found when their total is higher. A group read as one digit
    may so become two, but only by changes that each read better by more than
-   :data:`SPLIT_GAIN`, and by the margin a splitting needs (step 4); one digit alone is never
-   redrawn (its lines lack the stubs that thinning drops).
+   :data:`SPLIT_GAIN` (as must the digits kept), and by the margin a splitting needs (step 4);
+   one digit alone is never redrawn (its lines lack the stubs that thinning drops).
 
 A wide 0 or a barred 5 stays one digit: the models read it whole. The scores come from
 :func:`digitcore.recognize.piece_scores`; :mod:`digitcore.segmentation` decides which groups
@@ -113,8 +113,10 @@ MAX_GROUP = 10.0
 #: the rules (cosine of the turn at a fork) strokes are traced with (:mod:`digitcore.tracing`)
 ALIGNS = (0.85, 0.95)
 #: step 6: at most ROUNDS changes, each one of the best read, even up to LOSS worse; the
-#: digits kept are the best read, if better than those before by more than GAIN; only for a
-#: group of at most LINES lines per digit (ink everywhere has thousands)
+#: digits kept are the best read, if better than those before by more than GAIN (a line passed
+#: between overlapping digits often gains only 0.3-0.4; 0.25 chosen on the development sets,
+#: benchmarks/README.md); only for a group of at most LINES lines per digit (ink everywhere
+#: has thousands)
 ROUNDS, GAIN, LOSS, LINES = 6, 0.25, 1.0, 10
 #: step 6, a group read as one digit: every change, and the digits kept, must read better by
 #: more than this (about the scores' noise between two drawings of one digit)
@@ -310,8 +312,7 @@ def _refined(
     # one digit: its lines redrawn read cleaner than its ink, and wandering, a wide 2 became
     # 72 (benchmarks/README.md). The BEAM best ways so reached walk on side by side: where
     # two lines must change hands, the best first change is often not the way there.
-    gain = GAIN if len(parts) > 1 else SPLIT_GAIN
-    limit = -LOSS if len(parts) > 1 else gain
+    gain, limit = (GAIN, -LOSS) if len(parts) > 1 else (SPLIT_GAIN, SPLIT_GAIN)
     beam = [digits]
     for _ in range(ROUNDS):
         steps = []  # (how the way read before the change, the way after it)
