@@ -236,7 +236,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-styles",
         action="store_true",
         help="train on the digits alone, without flagged copies of some of their upright 1s "
-        "(a way of writing 1 that MNIST lacks; digitcore.styles)",
+        "and slashed copies of some of their 0s (ways of writing that MNIST lacks; "
+        "digitcore.styles)",
     )
     train.add_argument(
         "--scheduler",

@@ -76,8 +76,9 @@ def train_model(
     copies : int
         Distorted copies per drawing trained on.
     styles : bool
-        Add flagged copies of some of the training digits' upright 1s
-        (:func:`digitcore.styles.with_styles`), a way of writing 1 that MNIST lacks.
+        Add flagged copies of some of the training digits' upright 1s and slashed copies of
+        some of their 0s (:func:`digitcore.styles.with_styles`), ways of writing that MNIST
+        lacks.
     baseline : (model, metadata), optional
         The model to compare with on the held-back drawings ("before"); the default model for
         everyone in ``folder`` when None. Only used with ``drawings``.

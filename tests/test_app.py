@@ -452,9 +452,10 @@ def test_train_page_trains_saves_and_the_new_model_is_the_trainers(
     assert len(saved) == 2
     newest = saved[0].metadata
     said = newest["training_data"]["styles"]  # 1 in 30 flagged, at most each upright 1 once
-    flagged = said["flagged_ones"]
+    flagged, slashed = said["flagged_ones"], said["slashed_zeros"]  # 1 in 120 slashed
     assert flagged == min(33, said["of_upright_ones"]) > 0
-    assert newest["n_train"] == 1_000 + flagged
+    assert slashed == min(8, said["of_slim_zeros"]) > 0
+    assert newest["n_train"] == 1_000 + flagged + slashed
     assert newest["params"]["knn"]["n_neighbors"] == 3
     assert set(newest["fit_seconds"]) == {"svc", "knn", "rf"}
     assert at.session_state.model_path == str(saved[0].path)

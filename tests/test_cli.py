@@ -49,9 +49,10 @@ def test_train_then_evaluate_json_gives_the_documented_report(mnist_dir, tmp_pat
     (model_file,) = out.glob("*.joblib")
     meta = json.loads(model_file.with_suffix(".json").read_text())
     said = meta["training_data"]["styles"]  # 1 in 30 flagged, at most each upright 1 once
-    flagged = said["flagged_ones"]
+    flagged, slashed = said["flagged_ones"], said["slashed_zeros"]  # 1 in 120 slashed
     assert flagged == min(50, said["of_upright_ones"]) > 0
-    assert meta["n_train"] == 1500 + flagged
+    assert slashed == min(12, said["of_slim_zeros"]) > 0
+    assert meta["n_train"] == 1500 + flagged + slashed
     assert meta["params"]["knn"]["n_neighbors"] == 3
     assert meta["training_data"]["subset"]["seed"] == 0  # a stratified draw, recorded
     assert "stratified by digit, shuffled with seed 0" in trained.stdout

@@ -116,9 +116,10 @@ def test_a_model_trained_with_drawings_records_which_and_reports_before_and_afte
     said = meta["drawings"]
     assert said["trained"] == len(kept) and said["held_back"] == len(held) and said["copies"] == 1
     styled = meta["training_data"]["parts"][0]["styles"]
-    flagged = styled["flagged_ones"]
+    flagged, slashed = styled["flagged_ones"], styled["slashed_zeros"]
     assert flagged == min(33, styled["of_upright_ones"]) > 0
-    assert meta["n_train"] == 1000 + flagged + 2 * len(kept)
+    assert slashed == min(8, styled["of_slim_zeros"]) > 0
+    assert meta["n_train"] == 1000 + flagged + slashed + 2 * len(kept)
     assert learning.trained_hashes(meta) == set(kept.hashes)
     assert set(said["after"]) == {"svc", "knn", "rf", "ensemble"}
     assert said["before"]["scores"]["ensemble"] > 0.5  # the small model read the held-back ones

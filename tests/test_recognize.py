@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_strokes import DIGITS, place, render, touching_number
+from browser_strokes import DIGITS, arc, line, place, render, touching_number
 from PIL import Image
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import VotingClassifier
@@ -248,12 +248,13 @@ def test_a_stroke_through_three_digits_is_parted_among_them(monkeypatch):
     """757 written fast: the three top bars are one stroke, one line of the skeleton through
     all three digits, which no move of whole lines parts (read as 137). Step 6 cuts a line
     longer than ``cuts.LONG`` of the height into parts that the digits may then take. Pen
-    strokes (benchmarks/drawn.py's seed 100, its 45th number, 5% over) as an 840x280 image,
-    read by the shipped model with and without."""
+    strokes 5% over (seed 108; 11 of seeds 100-159 read right only so) as an 840x280 image,
+    read by the shipped model with and without. (benchmarks/drawn.py's seed 100 has one such
+    757, its 45th number: the model before the slashed 0s read it right, this one as 751.)"""
     from digitcore import cuts, registry, store
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
-    drawn = render(touching_number([7, 5, 7], overlap=0.05, seed=144), size=(840, 280))
+    drawn = render(touching_number([7, 5, 7], overlap=0.05, seed=108), size=(840, 280))
     assert recognize(model, drawn).text == "757"
     monkeypatch.setattr(cuts, "LONG", np.inf)
     assert recognize(model, drawn).text != "757"
@@ -265,15 +266,58 @@ def test_a_parting_that_reads_a_little_better_is_kept_in_a_group_of_several_digi
     such a parting in a group already found to hold two digits or more (``cuts.GAIN``); only a
     group read as one digit needs the larger gain (``cuts.SPLIT_GAIN``). Pen strokes 10% over
     (the development harness's numbers) as 840x280 images, read by the shipped model with
-    each gain."""
+    each gain. (The model before the slashed 0s also misread 066 and 958 with the larger gain;
+    this one reads them right with either.)"""
     from digitcore import cuts, registry, store
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
-    numbers = {"583": 40, "066": 53, "958": 49}  # each number's seed
+    numbers = {"583": 40, "582": 50}  # each number's seed
     drawn = {
         text: render(touching_number([int(c) for c in text], overlap=0.1, seed=seed), (840, 280))
         for text, seed in numbers.items()
     }
     assert [recognize(model, image).text for image in drawn.values()] == list(numbers)
     monkeypatch.setattr(cuts, "GAIN", cuts.SPLIT_GAIN)
-    assert [recognize(model, image).text for image in drawn.values()] == ["933", "056", "933"]
+    assert [recognize(model, image).text for image in drawn.values()] == ["933", "932"]
+
+
+#: A 0 crossed with a slash, as many people write it to tell it from the letter O.
+SLASHED_ZERO = [arc(0.3, 0.5, 0.28, 0.48, -95, 272), line((0.55, 0.1), (0.05, 0.9))]
+
+
+def slashed_zero_number(text: str, overlap: float, seed: int) -> np.ndarray:
+    """``text`` written with the pen strokes, each 0 slashed, the next digit starting
+    ``overlap`` of the height before the previous one ends, on an 840x280 image."""
+    rng, lines, left = random.Random(seed), [], 50.0
+    for i, c in enumerate(text):
+        way = SLASHED_ZERO if c == "0" else DIGITS[int(c)][rng.randrange(2)]
+        placed = place(way, left=left, top=40.0, height=180.0, jitter=1.0, seed=seed * 10 + i)
+        lines += placed
+        left = max(x for stroke in placed for x, _ in stroke) - overlap * 180.0
+    return render(lines, size=(840, 280))
+
+
+def test_numbers_with_slashed_zeros_read_right_touching_or_a_little_over():
+    """The shipped model trained on slashed 0s (``digitcore.styles.slash_zeros``): alone, each
+    reads as one digit to the cutting (its score above ``cuts.WHOLE``; about -2 before), and
+    numbers holding one read right. Measured with the model before: 4 of 12 touching, 2 of 12
+    5% over."""
+    from digitcore import cuts, images, preprocess, registry, store
+    from digitcore.recognize import piece_scores
+
+    model, _ = store.load(registry.default_model(SHIPPED).path)
+    alone = [
+        render(
+            place(SLASHED_ZERO, left=100, top=40, height=180, slant=s, jitter=1.0, seed=k),
+            (280, 280),
+        )
+        for k, s in enumerate([0.0, 0.1, -0.1, 0.2] * 3)
+    ]
+    forms = np.stack([preprocess.to_mnist(images.canvas_to_gray(a)) for a in alone])
+    assert (piece_scores(model)(forms) > cuts.WHOLE).all()
+    texts = ["105", "302", "709", "450", "608", "290", "017", "503", "840", "360", "905", "201"]
+    for overlap, least in ((-0.1, 12), (0.0, 11), (0.05, 8)):
+        reads = [
+            recognize(model, slashed_zero_number(t, overlap, k)).text for k, t in enumerate(texts)
+        ]
+        assert sum(r == t for r, t in zip(reads, texts, strict=True)) >= least, (overlap, reads)

@@ -95,9 +95,11 @@ def test_shipped_model_loads_with_the_pinned_libraries_and_reads_test_digits(mni
     shipped = registry.default_model(Path(__file__).resolve().parent.parent / "models")
     assert shipped is not None, "the repository ships a full-MNIST model in models/"
     model, meta = store.load(shipped.path)  # checks its SHA-256 and library versions
-    # All of MNIST's training digits, and flagged copies of 2,000 of its 1s (digitcore.styles).
+    # All of MNIST's training digits, flagged copies of 2,000 of its 1s and slashed copies of
+    # 500 of its 0s (digitcore.styles).
     assert meta["training_data"]["styles"]["flagged_ones"] == 2000
-    assert meta["n_train"] == 62000 and meta["scores"]["ensemble"] > max(
+    assert meta["training_data"]["styles"]["slashed_zeros"] == 500
+    assert meta["n_train"] == 62500 and meta["scores"]["ensemble"] > max(
         meta["scores"][name] for name in ("svc", "knn", "rf")
     )
     images, labels = mnist_test.images[:1000], mnist_test.labels[:1000]

@@ -40,13 +40,17 @@ def test_given_digits_are_trained_on_and_mnist_is_not_loaded(
         progress=lambda fraction, message: seen.append(fraction),
     )
     meta = info.metadata
-    # The 1,500 digits and flagged copies of 1 in 30 of them (50), at most each upright 1 once
-    # (the offline sample's 1,500 hold 48).
+    # The 1,500 digits, flagged copies of 1 in 30 of them (50), at most each upright 1 once
+    # (the offline sample's 1,500 hold 48), and slashed copies of 1 in 120 (12) of its slim 0s.
     said = meta["training_data"]["styles"]
-    flagged = said["flagged_ones"]
+    flagged, slashed = said["flagged_ones"], said["slashed_zeros"]
     assert 40 <= flagged <= 50 and flagged == min(50, said["of_upright_ones"])
-    assert meta["n_train"] == 1500 + flagged and meta["n_test"] == 500
-    assert meta["data_source"] == f"my drawings, {flagged} of them flagged copies of its upright 1s"
+    assert slashed == min(12, said["of_slim_zeros"]) > 0
+    assert meta["n_train"] == 1500 + flagged + slashed and meta["n_test"] == 500
+    assert meta["data_source"] == (
+        f"my drawings, {flagged} of them flagged copies of its upright 1s and {slashed} slashed "
+        "copies of its slim 0s"
+    )
     assert meta["training_data"]["name"] == "my-drawings"
     assert meta["test_data"]["name"] == "mnist-test" and meta["test_data"]["n"] == 500
     assert meta["scores"]["ensemble"] > 0.8
@@ -79,9 +83,10 @@ def limited(mnist_train, mnist_test, tmp_path_factory):
 def test_a_limit_trains_on_a_stratified_subset_seeded_by_random_state(limited, mnist_train):
     described = limited.metadata["training_data"]
     expected = mnist_train.subset(1000, seed=7)
-    # Those digits, then up to 33 of their upright 1s with a flag, drawn with the same seed.
+    # Those digits, then up to 33 of their upright 1s with a flag and up to 8 of their slim 0s
+    # with a slash, drawn with the same seed.
     styled = styles.with_styles(expected, random_state=7)
-    assert 0 < len(styled) - 1000 <= 33
+    assert 0 < len(styled) - 1000 <= 33 + 8
     assert described["n"] == len(styled) and described["name"] == mnist_train.name
     rule = described["subset"]
     assert rule["n"] == 1000 and rule["seed"] == 7 and rule["of"] == len(mnist_train)
