@@ -20,6 +20,7 @@ none. Alone a slashed 0 was still read as 0, but as a piece it scored about -2 (
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,80 +100,63 @@ def aspects(images: NDArray) -> NDArray[np.float64]:
 
 
 def flag_ones(images: NDArray, *, random_state: int | None = 0) -> NDArray[np.uint8]:
-    """Each 1 with a flag drawn at its top, in MNIST form again.
+    """Each 1 of ``images`` ((n, 28, 28) uint8, MNIST form) with a flag drawn at its top, in
+    MNIST form again (:func:`digitcore.preprocess.to_mnist`, strokes as drawn).
 
     The flag starts at the top of the stem and runs down and to the left, :data:`REACH` of the
-    1's height long and :data:`ANGLE` degrees below the horizontal (both drawn at random), as
-    wide as the stem's stroke.
-
-    Parameters
-    ----------
-    images : ndarray of shape (n, 28, 28), uint8
-        1s in MNIST form, ink high.
-    random_state : int or None
-        Seed of the flags' lengths and angles.
-
-    Returns
-    -------
-    ndarray of shape (n, 28, 28), uint8
-        The flagged 1s, fitted and centred as MNIST's digits are
-        (:func:`digitcore.preprocess.to_mnist`, strokes as drawn).
+    1's height long and :data:`ANGLE` degrees below the horizontal (both drawn at random from
+    ``random_state``), as wide as the stem's stroke.
     """
-    images = check_digits(images)
-    rng = np.random.default_rng(random_state)
-    out = np.zeros(images.shape, np.uint8)
-    for k, img in enumerate(images):
-        mask = img >= 128
-        rows = np.flatnonzero(mask.any(axis=1))
-        if not len(rows):
-            continue
+
+    def flag(mask: NDArray[np.bool_], rows: NDArray, cols: NDArray, rng: np.random.Generator):
         height = rows[-1] - rows[0] + 1
         x0, y0 = np.flatnonzero(mask[rows[0] : rows[0] + 2].any(axis=0)).mean() + 0.5, rows[0] + 0.5
-        width = max(1.5, mask.sum() / height) * _UP  # a stroke: its ink over its length
+        width = max(1.5, mask.sum() / height)  # a stroke: its ink over its length
         length, angle = rng.uniform(*REACH) * height, np.radians(rng.uniform(*ANGLE))
-        ends = [(x0, y0), (x0 - length * np.cos(angle), y0 + length * np.sin(angle))]
-        out[k] = _with_line(img, ends, width)
-    return out
+        return [(x0, y0), (x0 - length * np.cos(angle), y0 + length * np.sin(angle))], width
+
+    return _each_with_a_line(images, flag, random_state)
 
 
 def slash_zeros(images: NDArray, *, random_state: int | None = 0) -> NDArray[np.uint8]:
-    """Each 0 with a slash drawn through it, in MNIST form again.
+    """Each 0 of ``images`` ((n, 28, 28) uint8, MNIST form) with a slash drawn through it, in
+    MNIST form again (:func:`digitcore.preprocess.to_mnist`, strokes as drawn).
 
     The slash runs from near the top right corner of the 0's ink to near its bottom left (in
     :data:`BACKSLASH` of them, top left to bottom right), each end :data:`SLASH_INSET` of the
-    0's width and height inside its box or beyond it (drawn at random), as wide as the 0's
-    stroke.
-
-    Parameters
-    ----------
-    images : ndarray of shape (n, 28, 28), uint8
-        0s in MNIST form, ink high.
-    random_state : int or None
-        Seed of the slashes' ends and directions.
-
-    Returns
-    -------
-    ndarray of shape (n, 28, 28), uint8
-        The slashed 0s, fitted and centred as MNIST's digits are
-        (:func:`digitcore.preprocess.to_mnist`, strokes as drawn).
+    0's width and height inside its box or beyond it (drawn at random from ``random_state``),
+    as wide as the 0's stroke.
     """
+
+    def slash(mask: NDArray[np.bool_], rows: NDArray, cols: NDArray, rng: np.random.Generator):
+        x0, x1, y0, y1 = cols[0], cols[-1] + 1, rows[0], rows[-1] + 1
+        w, h = x1 - x0, y1 - y0
+        # A ring's ink over its length (about half its box's perimeter times pi / 2).
+        width = max(1.5, mask.sum() / (np.pi * (w + h) / 2))
+        a, b, c, d = rng.uniform(*SLASH_INSET, size=4)
+        ends = [(x1 - a * w, y0 + b * h), (x0 + c * w, y1 - d * h)]
+        if rng.random() < BACKSLASH:
+            ends = [(x0 + a * w, y0 + b * h), (x1 - c * w, y1 - d * h)]
+        return ends, width
+
+    return _each_with_a_line(images, slash, random_state)
+
+
+def _each_with_a_line(
+    images: NDArray, line: Callable, random_state: int | None
+) -> NDArray[np.uint8]:
+    """Each digit with the straight pen line ``line(mask, ink_rows, ink_cols, rng)`` gives (its
+    two ends and width, in the digit's pixels), in MNIST form again; a digit without ink stays
+    blank."""
     images = check_digits(images)
     rng = np.random.default_rng(random_state)
     out = np.zeros(images.shape, np.uint8)
     for k, img in enumerate(images):
         mask = img >= 128
         rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-        if not len(rows):
-            continue
-        x0, x1, y0, y1 = cols[0], cols[-1] + 1, rows[0], rows[-1] + 1
-        w, h = x1 - x0, y1 - y0
-        # A ring's ink over its length (about half its box's perimeter times pi / 2).
-        width = max(1.5, mask.sum() / (np.pi * (w + h) / 2)) * _UP
-        a, b, c, d = rng.uniform(*SLASH_INSET, size=4)
-        ends = [(x1 - a * w, y0 + b * h), (x0 + c * w, y1 - d * h)]
-        if rng.random() < BACKSLASH:
-            ends = [(x0 + a * w, y0 + b * h), (x1 - c * w, y1 - d * h)]
-        out[k] = _with_line(img, ends, width)
+        if len(rows):
+            ends, width = line(mask, rows, cols, rng)
+            out[k] = _with_line(img, ends, width * _UP)
     return out
 
 
