@@ -23,7 +23,8 @@ height, white on black, black on white and ink on a transparent canvas.
   on 840x280 white-on-black RGB images, spaced, touching, or each digit starting 5% or 10% of
   the height before the previous one ends, upright or leaning right or left
   (:data:`PEN_KINDS`), read from their pixels (as an upload or ``predict``); digits and strokes
-  drawn with ``--seed``.
+  drawn with ``--seed``. The same again as writers vary them (:data:`UNEVEN_KINDS`): each
+  digit a little taller or shorter, higher or lower, the overlaps uneven, pens thin to thick.
 
 Run::
 
@@ -174,6 +175,32 @@ def pen_images(model, *, n: int, seed: int) -> dict:
     return out
 
 
+#: Pen-written numbers as writers vary them (:func:`uneven_pen_images`): by kind, the overlap
+#: as in :data:`PEN_KINDS`; each digit's height off by up to UNEVEN of it, its middle up or down
+#: by up to 2/3 of that, each overlap by up to 1/4 of it, and pens of UNEVEN_WIDTHS px in turn.
+UNEVEN_KINDS = {"spaced": -0.1, "touching": 0.0, "overlapping 5%": 0.05, "overlapping 10%": 0.1}
+UNEVEN, UNEVEN_WIDTHS = 0.12, (8, 12, 18)
+
+
+def uneven_pen_images(model, *, n: int, seed: int) -> dict:
+    """Exact reads and median ms of pen-stroke 3-digit numbers whose digits vary in height,
+    place and overlap, written with thin to thick pens (:data:`UNEVEN_KINDS`), read from their
+    pixels as :func:`pen_images` reads them; ``n`` numbers of each kind, drawn with ``seed``."""
+    out = {}
+    for kind, overlap in UNEVEN_KINDS.items():
+        rng = random.Random(seed)
+        truth, canvases = [], []
+        for i in range(n):
+            digits = [rng.randrange(10) for _ in range(3)]
+            lines = touching_number(digits, overlap=overlap, seed=seed + i, uneven=UNEVEN)
+            truth.append("".join(map(str, digits)))
+            width = UNEVEN_WIDTHS[i % len(UNEVEN_WIDTHS)]
+            canvases.append(render(lines, size=WIDE[::-1], width=width)[..., :3])
+        read, ms = read_ours(model, canvases)
+        out[kind] = {"n": n, "ours": _exact(read, truth), "ms": float(np.median(ms))}
+    return out
+
+
 #: Phone numbers on the Draw page's canvas (680x280, 18 px brush): 10 digits written with pen
 #: strokes, each this many pixels tall, neighbours touching or overlapping by 0-10% of it.
 PHONE_HEIGHTS = (50, 60, 80, 100)
@@ -282,6 +309,7 @@ def run(args: argparse.Namespace) -> dict:
     result["stroke_numbers"] = stroke_numbers(model, n=args.strokes)
     result["phone_numbers"] = phone_numbers(model, n=args.phones)
     result["pen_images"] = pen_images(model, n=args.pens, seed=args.seed)
+    result["uneven_pen_images"] = uneven_pen_images(model, n=args.pens, seed=args.seed)
 
     blanks = synthetic.blank_canvases(args.blanks, seed=args.seed)
     ours, t = read_ours(model, blanks)
@@ -359,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     print("3-digit numbers written with pen strokes, read from 840x280 images (upload, predict)")
     print(f"{'digits':<26}{'n':>6}{'exact':>10}{'ms':>8}")
     for kind, r in result["pen_images"].items():
+        print(f"{kind:<26}{r['n']:>6}{r['ours']:>10.1%}{r['ms']:>8.2f}")
+    print("The same, each digit's height, place and overlap varied; pens 8, 12 and 18 px wide")
+    print(f"{'digits':<26}{'n':>6}{'exact':>10}{'ms':>8}")
+    for kind, r in result["uneven_pen_images"].items():
         print(f"{kind:<26}{r['n']:>6}{r['ours']:>10.1%}{r['ms']:>8.2f}")
     print(
         f"(3-digit numbers with the right digit count: {result['numbers']['ours_digit_count_right']:.1%})"

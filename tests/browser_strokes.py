@@ -190,22 +190,32 @@ def touching_number(
     height: float = 180.0,
     seed: int = 0,
     slant: float = 0.0,
+    uneven: float = 0.0,
 ) -> list[list[tuple[float, float]]]:
     """A number written fast: each digit starts ``overlap`` of the height left of where the
     previous one ends, so neighbours touch or overlap (on a canvas of height >= 240). With a
     ``slant``, every digit leans by it (as :func:`place`; negative: to the left) and "ends" is
-    measured along the lean, so slanted neighbours touch as upright ones do."""
+    measured along the lean, so slanted neighbours touch as upright ones do. With ``uneven``,
+    as a writer's digits vary: each digit's height is off by up to that fraction of ``height``,
+    its middle moves up or down by up to 2/3 of it and each overlap by up to 1/4 of it (drawn
+    with ``seed``; 0 draws nothing, so the numbers are as before)."""
     top = 40.0
+    rng = random.Random(seed)
     lines, left = [], 50.0 + max(0.0, -slant) * height
     for i, d in enumerate(digits):
         way = DIGITS[d][(seed + i) % 2]
+        tall, at, more = height, top, 0.0
+        if uneven:
+            tall = height * rng.uniform(1 - uneven, 1 + uneven)
+            at = top + (height - tall) / 2 + rng.uniform(-2, 2) / 3 * uneven * height
+            more = rng.uniform(-1, 1) / 4 * uneven * height
         placed = place(
-            way, left=left, top=top, height=height, slant=slant, jitter=1.0, seed=seed * 10 + i
+            way, left=left, top=at, height=tall, slant=slant, jitter=1.0, seed=seed * 10 + i
         )
         lines += placed
         # Where the digit ends, with its lean taken off (x as it was before place leaned it).
-        end = max(x - slant * (top + height - y) for s in placed for x, y in s)
-        left = end - overlap * height
+        end = max(x - slant * (at + tall - y) for s in placed for x, y in s)
+        left = end - overlap * height + more
     return lines
 
 
