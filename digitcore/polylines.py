@@ -17,6 +17,7 @@ near the bar's end. A 1 written into a 0's or 7's side is not crossed so.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -142,3 +143,44 @@ def draw(
         for x, y in xy:
             pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
     return np.asarray(image)
+
+
+def at_corners(
+    lines: list[NDArray[np.float64]], reach: float, corner: float
+) -> list[NDArray[np.float64]]:
+    """The lines, each cut where it turns sharply: a 1 whose top runs into the 5's bar is one
+    skeleton line with it, and the 1 is its straight part.
+
+    Parameters
+    ----------
+    lines : list of ndarray of shape (k, 2)
+        ``(x, y)`` points.
+    reach : float
+        The turn at a point is measured between the line's direction over this length (px)
+        before it and after it; within ``reach`` of a line's ends, no turn is measured.
+    corner : float
+        A turn of more than this many degrees is a corner.
+
+    Returns
+    -------
+    list of ndarray
+        The lines' parts between corners, in order (neighbouring parts share the corner's
+        point); a line without a corner as it was.
+    """
+    out = []
+    for line in lines:
+        along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(line, axis=0).T))])
+        back = np.searchsorted(along, along - reach)
+        ahead = np.minimum(np.searchsorted(along, along + reach), len(line) - 1)
+        # Only where a full reach lies on both sides (70% of it, on a coarse line).
+        inside = (along - along[back] >= 0.7 * reach) & (along[ahead] - along >= 0.7 * reach)
+        u, v = line - line[back], line[ahead] - line
+        cos = np.einsum("ij,ij->i", u, v) / np.maximum(np.hypot(*u.T) * np.hypot(*v.T), 1e-9)
+        turns = np.flatnonzero(inside & (cos < np.cos(np.radians(corner))))
+        chosen: list[int] = []
+        for k in turns[np.argsort(cos[turns], kind="stable")]:  # sharpest first
+            if all(abs(k - c) > 3 for c in chosen):
+                chosen.append(int(k))
+        ends = [0, *sorted(chosen), len(line) - 1]
+        out += [line[a : b + 1] for a, b in itertools.pairwise(ends) if b > a] or [line]
+    return out

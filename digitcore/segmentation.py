@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage as ndi
 
-from digitcore import cuts, valleys
+from digitcore import cuts, ones, valleys
 from digitcore.cuts import Scorer
 from digitcore.errors import ImageError
 from digitcore.preprocess import INK, ink_box, to_mnist
@@ -187,9 +187,15 @@ def _cut_groups(
             and whole[i] < cuts.WHOLE
             and cols <= cuts.MAX_GROUP * rows
         ):
-            digits += _digits(cuts.split(crop, score, height=rows), origin, margin=margins[i])
+            parts = ones.apart(cuts.split(crop, score, height=rows), score, rows)
+            digits += _digits(parts, origin, margin=margins[i])
         elif rows:
-            digits += _digits([crop], origin, forms=[wholes[i]], margin=margins[i])
+            # Read as one digit, it may still be a 1 written against a digit's side, unless the
+            # models read it well (ones.SURE).
+            sure = i not in two_slivers or whole[i] >= ones.SURE
+            parts = [crop] if sure else ones.apart([crop], score, rows)
+            forms = [wholes[i]] if len(parts) == 1 else None
+            digits += _digits(parts, origin, forms=forms, margin=margins[i])
     return digits
 
 
