@@ -17,8 +17,8 @@ digit found (a group read whole, or a digit :mod:`digitcore.cuts` cut out):
    with the bar).
 2. **A 1's stroke**: lines that make one straight line together (every point within
    :data:`BAND` stroke widths of the line fitted to one of them, itself straight to within
-   :data:`STRAIGHT`), leaning at most :data:`LEAN`, at least :data:`TALL` of the number's
-   height, with the rest of the digit's lines on one side of it (at most :data:`EDGE` of their
+   :data:`STRAIGHT`; all of them to within :data:`BENT` stroke widths and :data:`LEVEL` of
+   the height), leaning at most :data:`LEAN`, at least :data:`TALL` of the number's height, with the rest of the digit's lines on one side of it (at most :data:`EDGE` of their
    points on the other). Lines wholly on its outer side are its flag or foot.
 3. **The models decide**: the 1 (its straight line and flag, redrawn) and the rest (the other
    lines, redrawn; and again with the part of the 1's line between where the rest first and
@@ -45,7 +45,10 @@ TALL = 0.85
 LEAN = 0.35  #: ...leaning at most this many px across per px down (about 19 degrees)
 STRAIGHT = 0.5  #: ...the line it is fitted to strays at most this many stroke widths from it
 BAND = 1.0  #: ...lines with every point within this many stroke widths of that fit are its
-BENT = 0.6  #: ...and strays at most this many stroke widths from the fit to all of them
+BENT = 0.6  #: ...and strays at most this many stroke widths from the fit to all of them,
+#: and at most LEVEL of the height: with a thick pen, an 8's left side strays under 0.6 stroke
+#: widths (0.06-0.13 of the height; it was parted as a 1, 852 read as 1252), pen 1s 0.01-0.04
+LEVEL = 0.05
 EDGE = 0.15  #: at most this fraction of the rest's points lie beyond the 1 (it is at an edge)
 TOUCH = 1.5  #: the rest touches the 1 where its lines come this many stroke widths near it
 #: ...and touches it within END of its height from its top or bottom, if at all (a digit's
@@ -170,7 +173,7 @@ def strokes(lines: list[NDArray[np.float64]], width: float, height: float) -> se
         if np.ptp(points[:, 1]) + width < TALL * height:
             continue
         b, a = np.polyfit(points[:, 1], points[:, 0], 1)
-        if abs(b) <= LEAN and _off(points, a, b) <= BENT * width:
+        if abs(b) <= LEAN and _off(points, a, b) <= min(BENT * width, LEVEL * height):
             found.add(frozenset(members))
     return found
 

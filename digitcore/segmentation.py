@@ -19,6 +19,10 @@
    the models read the pieces best
    (segmentation by recognition). Without a score, a group wider than :data:`SPLIT_ASPECT`
    times its height is cut at ink valleys (:mod:`digitcore.valleys`).
+6. **A 1 against a digit's side** (:mod:`digitcore.ones`): each digit so found, and each group
+   read as one digit but not well (under :data:`digitcore.ones.SURE`), may hold a 1 written
+   into its neighbour's side, which the models read as the neighbour alone. A straight upright
+   stroke at its edge is parted from it when the rest reads better without it.
 
 A drawing with ink but no digit-sized group (a dot, a line, a tiny digit) is not blank:
 :func:`has_ink` tells the two apart, so the reader can say "too small to read".
