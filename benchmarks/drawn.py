@@ -161,18 +161,26 @@ def pen_images(model, *, n: int, seed: int) -> dict:
     """Exact reads and median ms of pen-stroke 3-digit numbers read from their pixels alone, as
     an upload or ``predict`` reads them, at each of :data:`PEN_KINDS` (``n`` numbers each,
     their digits and strokes drawn with ``seed``)."""
-    out = {}
-    for kind, (overlap, slant) in PEN_KINDS.items():
-        rng = random.Random(seed)
-        truth, canvases = [], []
-        for i in range(n):
-            digits = [rng.randrange(10) for _ in range(3)]
-            lines = touching_number(digits, overlap=overlap, seed=seed + i, slant=slant)
-            truth.append("".join(map(str, digits)))
-            canvases.append(render(lines, size=WIDE[::-1])[..., :3])  # RGB, as a file
-        read, ms = read_ours(model, canvases)
-        out[kind] = {"n": n, "ours": _exact(read, truth), "ms": float(np.median(ms))}
-    return out
+    return {
+        kind: _pen_numbers(model, n=n, seed=seed, overlap=overlap, slant=slant)
+        for kind, (overlap, slant) in PEN_KINDS.items()
+    }
+
+
+def _pen_numbers(model, *, n: int, seed: int, widths=(18,), **written) -> dict:
+    """``n`` pen-stroke 3-digit numbers on 840x280 RGB images, as a file holds them: digits
+    drawn with ``seed``, written as ``touching_number(..., **written)`` with pens of ``widths``
+    px in turn; how many read exactly, and the median ms."""
+    rng = random.Random(seed)
+    truth, canvases = [], []
+    for i in range(n):
+        digits = [rng.randrange(10) for _ in range(3)]
+        lines = touching_number(digits, seed=seed + i, **written)
+        truth.append("".join(map(str, digits)))
+        width = widths[i % len(widths)]
+        canvases.append(render(lines, size=WIDE[::-1], width=width)[..., :3])
+    read, ms = read_ours(model, canvases)
+    return {"n": n, "ours": _exact(read, truth), "ms": float(np.median(ms))}
 
 
 #: Pen-written numbers as writers vary them (:func:`uneven_pen_images`): by kind, the overlap
@@ -186,19 +194,12 @@ def uneven_pen_images(model, *, n: int, seed: int) -> dict:
     """Exact reads and median ms of pen-stroke 3-digit numbers whose digits vary in height,
     place and overlap, written with thin to thick pens (:data:`UNEVEN_KINDS`), read from their
     pixels as :func:`pen_images` reads them; ``n`` numbers of each kind, drawn with ``seed``."""
-    out = {}
-    for kind, overlap in UNEVEN_KINDS.items():
-        rng = random.Random(seed)
-        truth, canvases = [], []
-        for i in range(n):
-            digits = [rng.randrange(10) for _ in range(3)]
-            lines = touching_number(digits, overlap=overlap, seed=seed + i, uneven=UNEVEN)
-            truth.append("".join(map(str, digits)))
-            width = UNEVEN_WIDTHS[i % len(UNEVEN_WIDTHS)]
-            canvases.append(render(lines, size=WIDE[::-1], width=width)[..., :3])
-        read, ms = read_ours(model, canvases)
-        out[kind] = {"n": n, "ours": _exact(read, truth), "ms": float(np.median(ms))}
-    return out
+    return {
+        kind: _pen_numbers(
+            model, n=n, seed=seed, widths=UNEVEN_WIDTHS, overlap=overlap, uneven=UNEVEN
+        )
+        for kind, overlap in UNEVEN_KINDS.items()
+    }
 
 
 #: Phone numbers on the Draw page's canvas (680x280, 18 px brush): 10 digits written with pen
