@@ -18,14 +18,19 @@ digit found (a group read whole, or a digit :mod:`digitcore.cuts` cut out):
 2. **A 1's stroke**: lines that make one straight line together (every point within
    :data:`BAND` stroke widths of the line fitted to one of them, itself straight to within
    :data:`STRAIGHT`; all of them to within :data:`BENT` stroke widths and :data:`LEVEL` of
-   the height), leaning at most :data:`LEAN`, at least :data:`TALL` of the number's height, with the rest of the digit's lines on one side of it (at most :data:`EDGE` of their
-   points on the other). Lines wholly on its outer side are its flag or foot.
+   the height: a thick pen's 8 side is straight to within half a stroke width), leaning at
+   most :data:`LEAN`, at least :data:`TALL` of the number's height, with the rest of the
+   digit's lines on one side of it (at most :data:`EDGE` of their points on the other). Lines
+   wholly on its outer side are its flag or foot. It is no 1 when the rest touches it only in
+   its middle (:data:`END`: a 4's upright, which its bar meets), or when it lies on the ink of
+   the digit cut out beside it (:data:`SHARED`: that digit's side, as in a 5's bowl against
+   an 8). Step 1 runs only on ink with a band that tall (:func:`_has_upright`, quicker).
 3. **The models decide**: the 1 (its straight line and flag, redrawn) and the rest (the other
    lines, redrawn; and again with the part of the 1's line between where the rest first and
-   last touches it, the side the 1 was written on) are scored with the digit whole, in one
-   batch. The digit is parted when the 1 scores at least :data:`ONE`, the rest at least
-   :data:`REST` and better than the whole by :data:`GAIN`. Without its upright, a 4 reads
-   worse than with it; a 7 without its stem, or a 9, is too short to be a digit.
+   last touches it, the side the 1 was written on) are scored with the digit whole, every
+   digit of the group in one batch. The digit is parted when the 1 scores at least
+   :data:`ONE`, the rest at least :data:`REST` and better than the whole by :data:`GAIN`. A 7
+   without its stem, or a 9, is too short to be a digit.
 
 The scores are those of :func:`digitcore.recognize.piece_scores`, less the size priors of
 :func:`digitcore.cuts.size_prior`.
@@ -63,9 +68,10 @@ CORNER, REACH = 50.0, 1.5
 #: the 1 must score at least ONE, the rest at least REST and GAIN more than the whole
 #: (chosen on the development sets, benchmarks/README.md)
 ONE, REST, GAIN = 0.0, -2.5, 0.5
-#: a group the models read as one digit at least this well is not looked at: the rest would
-#: have to read at least GAIN better. Measured: 80% of the pen digits written apart score more;
-#: the digits parted in the development sets scored -3.6 to -0.5 whole.
+#: a group the models read as one digit at least this well is not looked at (the rest would
+#: have to read at least GAIN better; it keeps spaced numbers quick). Measured: 80% of the pen
+#: digits written apart or touching (seed 21) score more; the six parted digits looked at
+#: (218, 410 twice, 916, 915, 151) scored -3.6 to -0.5 whole.
 SURE = 0.5
 
 
