@@ -194,7 +194,7 @@ def _ways(
 ) -> list[tuple[list[NDArray], list[NDArray], bool]]:
     """The ways of parting a 1 (the lines ``members``) from the rest of a digit: ``(the 1's
     strokes, the rest's strokes, whether the 1 is on the left)``; none when the 1 is not at an
-    edge of the digit or the rest is too short to be one."""
+    edge of the digit, the rest is too short to be one, or touches it only in its middle."""
     points = np.concatenate([lines[j] for j in members])
     b, a = np.polyfit(points[:, 1], points[:, 0], 1)
     others = [line for j, line in enumerate(lines) if j not in members]
@@ -216,13 +216,13 @@ def _ways(
     if not rest or np.ptp(np.concatenate(rest)[:, 1]) + width < cuts.SHORT * height:
         return []
     # Where the rest touches the 1: its points near the 1's line, by height.
-    points = np.concatenate(rest)
-    close = cKDTree(one).query(points, distance_upper_bound=TOUCH * width)[0]
-    heights = points[np.isfinite(close), 1]
+    beside = np.concatenate(rest)
+    close = cKDTree(one).query(beside, distance_upper_bound=TOUCH * width)[0]
+    heights = beside[np.isfinite(close), 1]
     top, bottom = one[0, 1] + END * np.ptp(one[:, 1]), one[-1, 1] - END * np.ptp(one[:, 1])
     if heights.size and heights.min() > top and heights.max() < bottom:
         return []  # touched only in its middle: a 4's upright, which its bar meets
-    near = cKDTree(points).query(one, distance_upper_bound=TOUCH * width)[0]
+    near = cKDTree(beside).query(one, distance_upper_bound=TOUCH * width)[0]
     touch = np.flatnonzero(np.isfinite(near))
     ways = [([one, *flags], rest, first)]
     # The side the 1 was written on: its line between where the rest first and last touches it.
