@@ -100,7 +100,7 @@ def apart(parts: list[NDArray], score: cuts.Scorer, height: int) -> list[NDArray
     forms: list[NDArray[np.uint8]] = []
     priors: list[float] = []
     for k, part in enumerate(parts):
-        beside = [parts[n] >= cuts.INK for n in (k - 1, k + 1) if 0 <= n < len(parts)]
+        beside = [parts[n] for n in (k - 1, k + 1) if 0 <= n < len(parts)]
         drawn = _drawn_ways(part, beside, height)
         found.append((len(forms), drawn))
         if drawn:
@@ -122,7 +122,7 @@ def apart(parts: list[NDArray], score: cuts.Scorer, height: int) -> list[NDArray
 
 
 def _drawn_ways(
-    part: NDArray, beside: list[NDArray[np.bool_]], height: int
+    part: NDArray, beside: list[NDArray], height: int
 ) -> list[tuple[NDArray, NDArray, bool]]:
     """Each way of parting a 1 from the digit in ``part`` (steps 1 and 2 of the module doc):
     ``(the 1's ink, the rest's ink, whether the 1 is on the left)``, each redrawn from its
@@ -237,9 +237,10 @@ def _across(line: NDArray[np.float64], a: float, b: float, first: bool) -> NDArr
     return (line[:, 0] - (a + b * line[:, 1])) * (1.0 if first else -1.0)
 
 
-def _on(points: NDArray[np.float64], ink: NDArray[np.bool_]) -> float:
-    """The fraction of the points that lie on the ink."""
-    h, w = ink.shape
+def _on(points: NDArray[np.float64], gray: NDArray) -> float:
+    """The fraction of the points that lie on ink (at least :data:`digitcore.cuts.INK`): only
+    those pixels are looked at, not the whole image."""
+    h, w = gray.shape
     rows = np.clip(np.round(points[:, 1]).astype(np.intp), 0, h - 1)
     cols = np.clip(np.round(points[:, 0]).astype(np.intp), 0, w - 1)
-    return float(ink[rows, cols].mean())
+    return float(np.mean(gray[rows, cols] >= cuts.INK))
