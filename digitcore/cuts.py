@@ -94,7 +94,13 @@ MIN_SPLIT = 0.55  #: groups narrower than this times the height are one digit...
 #: ...unless they read as no digit at all, under this as one (two 1s joined by a flag, 11 read
 #: as an arch), and are at least two slivers wide (2 * MIN_WIDTH)
 ODD = -4.0
-MAX_ASPECT = 1.05  #: pieces wider than this times the height pay PRIOR_WIDE per unit beyond
+#: pieces wider than this times the height pay PRIOR_WIDE per unit beyond (0.9, not 1.05: a
+#: 5 or 2 that took the bar or foot its neighbour shares, 457 read as 451, is that wide;
+#: +14 of 1,660 development numbers, no single digit lost; benchmarks/README.md)...
+MAX_ASPECT = 0.9
+#: ...but a group read whole only beyond this: one digit alone may be wide (a 2 with a loop, a
+#: sprawling 8, cut in two with 0.9)
+WHOLE_ASPECT = 1.05
 PRIOR_WIDE = 3.0
 PRIOR_WIDER = 8.0  #: ...and PRIOR_WIDER more per unit beyond MAX_WIDTH (wider than any digit)
 SHORT = 0.55  #: pieces under this fraction of the number's height pay PRIOR_SHORT
@@ -494,7 +500,7 @@ def best_splitting(
     # Reading the group as one digit is always a choice, however wide it is (spans[0]).
     spans = [(0, last)]
     sides: list[tuple[NDArray[np.intp], NDArray[np.intp]]] = [(bounds[0], bounds[last])]
-    forms, priors = [preprocess.piece_form(work)], [size_prior(*group, height)]
+    forms, priors = [preprocess.piece_form(work)], [size_prior(*group, height, whole=True)]
     stretches = []  # (i, j, piece, its ink, its size) of every stretch that could be a digit
     for i in range(last):
         for j in range(i + 1, len(bounds)):
@@ -681,10 +687,15 @@ def ink_span(mask: NDArray[np.bool_]) -> tuple[int, int]:
     return int(rows[-1] - rows[0] + 1), int(cols[-1] - cols[0] + 1)
 
 
-def size_prior(rows: int, cols: int, height: int) -> float:
-    """What a piece of this size costs as one digit: too wide, or too short for the number."""
+def size_prior(rows: int, cols: int, height: int, *, whole: bool = False) -> float:
+    """What a piece of this size costs as one digit: too wide, or too short for the number.
+
+    A ``whole`` group of ink (read as one digit, not cut out of one) is wide only beyond
+    :data:`WHOLE_ASPECT` of its height, a piece beyond :data:`MAX_ASPECT`.
+    """
     aspect = cols / max(rows, 1)
-    cost = PRIOR_WIDE * max(0.0, aspect - MAX_ASPECT) + PRIOR_WIDER * max(0.0, aspect - MAX_WIDTH)
+    wide = max(0.0, aspect - (WHOLE_ASPECT if whole else MAX_ASPECT))
+    cost = PRIOR_WIDE * wide + PRIOR_WIDER * max(0.0, aspect - MAX_WIDTH)
     if rows < SHORT * height:
         cost += PRIOR_SHORT
     return cost

@@ -179,7 +179,7 @@ def _cut_groups(
     two_slivers = {i for i, (rows, cols) in enumerate(spans) if cols >= 2 * cuts.MIN_WIDTH * rows}
     whole = np.zeros(len(groups))
     if two_slivers:
-        priors = np.asarray([cuts.size_prior(*span, span[0]) for span in spans])
+        priors = np.asarray([cuts.size_prior(*span, span[0], whole=True) for span in spans])
         whole = score(np.stack(wholes)) - priors
     digits = []
     for i, (crop, origin) in enumerate(groups):
