@@ -281,7 +281,6 @@ def test_a_parting_that_reads_a_little_better_is_kept_in_a_group_of_several_digi
     assert [recognize(model, image).text for image in drawn.values()] == ["933", "932"]
 
 
-
 def test_a_digit_that_took_the_bar_its_neighbour_shares_pays_for_its_width(monkeypatch):
     """A 5's bar and the 7's after it, or two 2s' feet, written as one line: the first digit
     may take all of it, a piece wider than a digit (5 with a long bar), and the second reads
