@@ -14,9 +14,9 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    (where digits overlap, no seam avoids the ink).
 3. Every stretch of ink between two cuts (or an edge) that could be a digit, from
    :data:`MIN_WIDTH` to :data:`MAX_WIDTH` times the height wide, is scored by the models in one
-   batch, less the priors that need no model (a digit is not much wider than
-   :data:`MAX_ASPECT` times its height; a piece under :data:`SHORT` of the number's height is a
-   5's bar or a broken-off tail). Only stretches that a chain of stretches joins to both edges
+   batch, less the priors that need no model (a digit cut out of a group is not much wider
+   than :data:`MAX_ASPECT` times its height, a group read whole :data:`WHOLE_ASPECT`; a piece
+   under :data:`SHORT` of the number's height is a 5's bar or a broken-off tail). Only stretches that a chain of stretches joins to both edges
    of the group can be in a splitting, so only they are scored, each distinct form once.
    Where a cut runs through ink, the strokes of the two digits it parts may lie on each other
    (a 1 written into the side of the next digit, a 0 over the 9 before it): each such piece is
