@@ -16,8 +16,9 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    :data:`MIN_WIDTH` to :data:`MAX_WIDTH` times the height wide, is scored by the models in one
    batch, less the priors that need no model (a digit cut out of a group is not much wider
    than :data:`MAX_ASPECT` times its height, a group read whole :data:`WHOLE_ASPECT`; a piece
-   under :data:`SHORT` of the number's height is a 5's bar or a broken-off tail). Only stretches that a chain of stretches joins to both edges
-   of the group can be in a splitting, so only they are scored, each distinct form once.
+   under :data:`SHORT` of the number's height is a 5's bar or a broken-off tail). Only
+   stretches that a chain of stretches joins to both edges of the group can be in a
+   splitting, so only they are scored, each distinct form once.
    Where a cut runs through ink, the strokes of the two digits it parts may lie on each other
    (a 1 written into the side of the next digit, a 0 over the 9 before it): each such piece is
    also scored with the ink within :data:`SHARE` of the height beyond its inner cuts, and the
@@ -96,7 +97,7 @@ MIN_SPLIT = 0.55  #: groups narrower than this times the height are one digit...
 ODD = -4.0
 #: pieces wider than this times the height pay PRIOR_WIDE per unit beyond (0.9, not 1.05: a
 #: 5 or 2 that took the bar or foot its neighbour shares, 457 read as 451, is that wide;
-#: +14 of 1,660 development numbers, no single digit lost; benchmarks/README.md)...
+#: +13 of 1,660 development numbers, no single digit lost; benchmarks/README.md)...
 MAX_ASPECT = 0.9
 #: ...but a group read whole only beyond this: one digit alone may be wide (a 2 with a loop, a
 #: sprawling 8, cut in two with 0.9)
