@@ -53,8 +53,9 @@ digit ends. :func:`split` asks the models, as in segmentation by recognition:
    move of one line mends; a 0 whose sides lie in the 3 and the 6 around it, which pays a
    digit's price before the next change gives it its side), or into two that share the line
    where they part (a 1 against a 0, its stem the 0's left side), if that line is a small part
-   of them (:data:`SHARED`). The best digits seen, if they read better than the start by more
-   than :data:`GAIN`, replace those found when their total is higher. A group read as one digit
+   of them (:data:`SHARED`). No change may leave two digits with the same lines (a digit read
+   twice). The best digits seen, if they read better than the start by more than :data:`GAIN`,
+   replace those found when their total is higher. A group read as one digit
    may so become two, but only by changes that each read better by more than
    :data:`SPLIT_GAIN` (as must the digits kept), and by the margin a splitting needs (step 4);
    one digit alone is never redrawn (its lines lack the stubs that thinning drops).
@@ -326,7 +327,12 @@ def _refined(
         for state in beam:
             before = sum(value[d] for d in state)
             moves = _moves(state, spans, middles, lengths, width)
-            steps += [(before, move) for move in moves if tuple(move) not in seen]
+            # Two digits never hold the same lines: sharing, line by line, could make them so.
+            steps += [
+                (before, move)
+                for move in moves
+                if tuple(move) not in seen and len(set(move)) == len(move)
+            ]
         known([d for _, move in steps for d in move])
         reads = [sum(value[d] for d in move) for _, move in steps]
         beam = []
