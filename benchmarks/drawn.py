@@ -18,7 +18,9 @@ height, white on black, black on white and ink on a transparent canvas.
   with a seeded generator, seed 11), read through their strokes as the canvas sends them, and
   the same drawings read from their pixels alone.
 * Phone numbers: 10 digits written with the same pen strokes on the Draw page's canvas and
-  brush, small enough to fit (digits 50, 60, 80 and 100 px tall), read through their strokes.
+  brush, small enough to fit (digits 50, 60, 80 and 100 px tall), read through their strokes;
+  and written in groups with a dash or a dot between them (555-123-4567, 555.123.4567; digits
+  50, 60 and 80 px tall), read as the 10 digits.
 * Pen-written numbers as the judge's images: 3-digit numbers written with the same pen strokes
   on 840x280 white-on-black RGB images, spaced, touching, or each digit starting 5% or 10% of
   the height before the previous one ends, upright or leaning right or left
@@ -52,7 +54,13 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from browser_strokes import canvas_json, render, sample_numbers, touching_number
+from browser_strokes import (
+    canvas_json,
+    phone_number,
+    render,
+    sample_numbers,
+    touching_number,
+)
 
 from digitcore import images, segmentation, settings, synthetic
 from digitcore.data import load_mnist
@@ -228,6 +236,37 @@ def phone_numbers(model, *, n: int, seed: int = 5) -> dict:
     return out
 
 
+#: Phone numbers written in groups with a separator between them: digits this many pixels tall
+#: (at 100 px, the number with its separators is wider than the canvas).
+SEPARATED_HEIGHTS = (50, 60, 80)
+
+
+def separated_phone_numbers(model, *, n: int, seed: int = 5) -> dict:
+    """Exact reads (the 10 digits, no separator) and median ms of phone numbers written in groups
+    of 3, 3 and 4 with a dash or a dot between them (:func:`browser_strokes.phone_number`), on
+    the Draw page's canvas, through their strokes, at each of :data:`SEPARATED_HEIGHTS`."""
+    out = {}
+    for separator in ("-", "."):
+        for height in SEPARATED_HEIGHTS:
+            rng = random.Random(seed)
+            truth, drawings = [], []
+            for i in range(n):
+                digits = [rng.randrange(10) for _ in range(10)]
+                lines = phone_number(
+                    digits, separator, height=height, overlap=(0.0, 0.05, 0.1)[i % 3], seed=100 + i
+                )
+                truth.append("".join(map(str, digits)))
+                pixels = render(lines, size=PHONE_CANVAS, width=PHONE_BRUSH)
+                drawings.append(Drawing(pixels, canvas_json(lines), brush=PHONE_BRUSH))
+            read, ms = read_ours(model, drawings)
+            out[f"{separator} {height}"] = {
+                "n": n,
+                "strokes": _exact(read, truth),
+                "ms": float(np.median(ms)),
+            }
+    return out
+
+
 def read_tutorial(model, canvases: np.ndarray) -> list[str]:
     return [
         str(int(p)) for p in model.predict(np.stack([tutorial_preprocess(c) for c in canvases]))
@@ -309,6 +348,7 @@ def run(args: argparse.Namespace) -> dict:
     result["wide_numbers"] = wide_numbers(model, te, n=args.wide, seed=args.seed)
     result["stroke_numbers"] = stroke_numbers(model, n=args.strokes)
     result["phone_numbers"] = phone_numbers(model, n=args.phones)
+    result["separated_phone_numbers"] = separated_phone_numbers(model, n=args.phones)
     result["pen_images"] = pen_images(model, n=args.pens, seed=args.seed)
     result["uneven_pen_images"] = uneven_pen_images(model, n=args.pens, seed=args.seed)
 
@@ -385,6 +425,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'digit height':<26}{'n':>6}{'exact':>10}{'ms':>8}")
     for height, r in result["phone_numbers"].items():
         print(f"{height + ' px':<26}{r['n']:>6}{r['strokes']:>10.1%}{r['ms']:>8.2f}")
+    print("The same in groups, a dash or a dot between them (555-123-4567), read as 10 digits")
+    print(f"{'separator, digit height':<26}{'n':>6}{'exact':>10}{'ms':>8}")
+    for key, r in result["separated_phone_numbers"].items():
+        print(f"{key + ' px':<26}{r['n']:>6}{r['strokes']:>10.1%}{r['ms']:>8.2f}")
     print("3-digit numbers written with pen strokes, read from 840x280 images (upload, predict)")
     print(f"{'digits':<26}{'n':>6}{'exact':>10}{'ms':>8}")
     for kind, r in result["pen_images"].items():

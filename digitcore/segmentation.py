@@ -12,7 +12,9 @@
    least :data:`MIN_HEIGHT` of the image height, and at least :data:`RELATIVE` of the tallest
    digit's height (a "1" at 40% of the canvas is; a stray dot is not).
    A group that fails this (a 5's bar drawn past the body, a broken-off
-   tail) joins the nearest digit if the x-gap is at most :data:`ATTACH` of that digit's height.
+   tail) joins the nearest digit if the x-gap is at most :data:`ATTACH` of that digit's height,
+   unless it lies between the digits, outside their x-extents (:func:`separates`): a dash or a
+   dot written between them (555-1234, 555.123.4567) is no part of a digit, and is dropped.
 5. **Cut** (:mod:`digitcore.cuts`): a group may hold touching digits. Given the models' score,
    every group is first read whole, all in one batch; a group that reads as one digit (or is
    too narrow for two, unless it reads as no digit at all) is one, the others are cut where
@@ -50,6 +52,9 @@ OVERLAP = 0.3  #: x-overlap (fraction of the narrower) that makes two components
 MIN_HEIGHT = 0.15  #: a digit is at least this fraction of the image height
 RELATIVE = 0.5  #: ...and at least this fraction of the tallest digit's height
 ATTACH = 0.25  #: a too-short piece joins a digit at most this x-gap (of its height) away
+#: ...unless it lies outside every digit's x-extent but this fraction of its own width: then it
+#: is a separator written between digits (the dash of 555-1234, the dots of 555.123.4567)
+SEPARATE = 0.25
 SPLIT_ASPECT = 1.25  #: without a score, groups wider than this times their height are cut
 
 _EIGHT = np.ones((3, 3), bool)
@@ -105,28 +110,61 @@ def segment(gray: NDArray, *, score: Scorer | None = None) -> list[Digit]:
         # A dot (or a few run together) is a blob: small, and filling its bounding square.
         if longest < DOT_SIZE * height and (labels[sl] == i).sum() >= DOT_FILL * longest**2:
             continue
-        boxes.append([x.start, x.stop, y.start, y.stop, [i], longest])
+        boxes.append([x.start, y.start, x.stop, y.stop, [i], longest])
     groups = _merge_by_x_overlap(boxes)
     found, pieces = [], []
     for g in groups:
-        x0, x1, y0, y1, ids, longest = g
+        _, y0, _, y1, _, longest = g
         # Stacked dots can make a tall group: one stroke of the digit must be long itself.
         tall = y1 - y0 >= MIN_HEIGHT * height and longest >= MIN_HEIGHT * height
         (found if tall else pieces).append(g)
     # In a number, a group under half the tallest digit's height is a piece of a digit too.
-    tallest = max((g[3] - g[2] for g in found), default=0)
-    pieces += [g for g in found if g[3] - g[2] < RELATIVE * tallest]
-    found = [g for g in found if g[3] - g[2] >= RELATIVE * tallest]
-    for x0, x1, y0, y1, ids, _ in pieces if found else []:  # a 5's bar, a broken-off tail
-        gaps = [max(g[0] - x1, x0 - g[1]) for g in found]
-        g = found[int(np.argmin(gaps))]
-        if min(gaps) <= ATTACH * (g[3] - g[2]):
-            g[:5] = [min(g[0], x0), max(g[1], x1), min(g[2], y0), max(g[3], y1), g[4] + ids]
+    tallest = max((g[3] - g[1] for g in found), default=0)
+    pieces += [g for g in found if g[3] - g[1] < RELATIVE * tallest]
+    found = [g for g in found if g[3] - g[1] >= RELATIVE * tallest]
+    attach(found, pieces)
     groups = [
         (np.where(np.isin(labels[y0:y1, x0:x1], ids), gray[y0:y1, x0:x1], 0), (x0, y0))
-        for x0, x1, y0, y1, ids, _ in found
+        for x0, y0, x1, y1, ids, _ in found
     ]
     return _cut_groups(groups, score)
+
+
+def attach(found: list[list], pieces: list[list]) -> None:
+    """Join each piece to the digit it belongs to, or drop it (step 4 of the module doc).
+
+    Parameters
+    ----------
+    found : list of list
+        The digits' groups, each ``[x0, y0, x1, y1, ids, ...]`` (its box and its parts: the
+        components' labels, or the strokes' indices); a piece that joins one grows it in place.
+    pieces : list of list
+        The groups too short to be digits, the same way.
+    """
+    for x0, y0, x1, y1, ids, *_ in pieces if found else []:
+        if separates((x0, y0, x1, y1), found):
+            continue
+        gaps = [max(g[0] - x1, x0 - g[2]) for g in found]
+        g = found[int(np.argmin(gaps))]
+        if min(gaps) <= ATTACH * (g[3] - g[1]):
+            g[:5] = [min(g[0], x0), min(g[1], y0), max(g[2], x1), max(g[3], y1), g[4] + ids]
+
+
+def separates(piece: tuple[float, float, float, float], digits: list) -> bool:
+    """Whether a piece too short to be a digit is a separator written between digits (a dash,
+    a dot), no part of one: it lies outside every digit's x-extent but :data:`SEPARATE` of its
+    own width. A 5's bar drawn apart lies over the 5, a broken-off tail under its digit.
+
+    Parameters
+    ----------
+    piece : (x0, y0, x1, y1)
+        The piece's box.
+    digits : list of sequence
+        The digits' boxes, each starting ``x0, y0, x1, y1``.
+    """
+    x0, _, x1, _ = piece
+    width = max(x1 - x0, 1e-9)
+    return all(min(x1, d[2]) - max(x0, d[0]) <= SEPARATE * width for d in digits)
 
 
 def cut(
@@ -249,19 +287,19 @@ def has_ink(gray: NDArray) -> bool:
 def _merge_by_x_overlap(boxes: list[list]) -> list[list]:
     """Sweep left to right, merging components whose x-extents overlap enough."""
     groups: list[list] = []
-    for x0, x1, y0, y1, ids, longest in sorted(boxes, key=lambda b: b[0]):
+    for x0, y0, x1, y1, ids, longest in sorted(boxes, key=lambda b: b[0]):
         if groups:
             g = groups[-1]
-            overlap = min(g[1], x1) - max(g[0], x0)
-            if overlap > 0 and overlap >= OVERLAP * min(g[1] - g[0], x1 - x0):
+            overlap = min(g[2], x1) - max(g[0], x0)
+            if overlap > 0 and overlap >= OVERLAP * min(g[2] - g[0], x1 - x0):
                 g[:] = [
                     g[0],
-                    max(g[1], x1),
-                    min(g[2], y0),
+                    min(g[1], y0),
+                    max(g[2], x1),
                     max(g[3], y1),
                     g[4] + ids,
                     max(g[5], longest),
                 ]
                 continue
-        groups.append([x0, x1, y0, y1, list(ids), longest])
+        groups.append([x0, y0, x1, y1, list(ids), longest])
     return groups

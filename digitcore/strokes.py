@@ -15,7 +15,8 @@ lie over one another. So digits are found from the strokes themselves:
    :data:`~digitcore.segmentation.MIN_HEIGHT` of the canvas, or under
    :data:`~digitcore.segmentation.RELATIVE` of the tallest digit, is a piece (a dot, a bar drawn
    apart) and joins the nearest digit within :data:`~digitcore.segmentation.ATTACH` of its height,
-   else is dropped.
+   else is dropped; so is a dash or a dot written between digits
+   (:func:`digitcore.segmentation.separates`).
 4. :func:`segment` draws each digit's strokes alone, at the canvas's brush width, and brings
    them to MNIST form (:func:`digitcore.preprocess.to_mnist`); a group still much wider than
    tall (one stroke writing two digits) is cut as the pixel path cuts it (by recognition).
@@ -175,11 +176,7 @@ def segment(
     tallest = max((b[3] - b[1] for b in found), default=0.0)
     pieces += [b for b in found if b[3] - b[1] < segmentation.RELATIVE * tallest]
     found = [b for b in found if b[3] - b[1] >= segmentation.RELATIVE * tallest]
-    for x0, y0, x1, y1, ids in pieces if found else []:  # a bar drawn apart, a dot
-        gaps = [max(b[0] - x1, x0 - b[2]) for b in found]
-        b = found[int(np.argmin(gaps))]
-        if min(gaps) <= segmentation.ATTACH * (b[3] - b[1]):
-            b[:] = [min(b[0], x0), min(b[1], y0), max(b[2], x1), max(b[3], y1), b[4] + ids]
+    segmentation.attach(found, pieces)  # a bar drawn apart joins its digit; a dash does not
     # One batch for all groups: the models' per-call cost, paid once per group, was most of
     # reading a drawing.
     lines = [

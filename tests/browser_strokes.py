@@ -219,6 +219,51 @@ def touching_number(
     return lines
 
 
+#: Separators people write between a phone number's groups (555-123-4567, 555.123.4567), in a
+#: digit's box of height 1 as :data:`DIGITS`: a dash at mid-height, a dot (a click) at the foot.
+SEPARATORS: dict[str, list[Stroke]] = {
+    "-": [line((0.0, 0.55), (0.4, 0.55))],
+    ".": [[(0.05, 0.95), (0.06, 0.95)]],
+}
+
+
+def phone_number(
+    digits: list[int],
+    separator: str = "-",
+    *,
+    height: float = 80.0,
+    overlap: float = 0.0,
+    gap: float = 0.2,
+    seed: int = 0,
+) -> list[list[tuple[float, float]]]:
+    """A phone number written in groups (of 3 and the rest, 555-1234, up to 7 digits; of 3, 3
+    and the rest, 555-123-4567, beyond), with ``separator`` (a key of :data:`SEPARATORS`)
+    written alone between them, ``gap`` of the height from each; the digits of a group touch or
+    overlap as :func:`touching_number` writes them."""
+    cuts = (3,) if len(digits) <= 7 else (3, 6)
+    groups = [digits[a:b] for a, b in itertools.pairwise((0, *cuts, len(digits)))]
+    lines: list[list[tuple[float, float]]] = []
+    left = 30.0
+    for k, group in enumerate(g for g in groups if g):
+        if k:
+            mark = place(
+                SEPARATORS[separator],
+                left=left + gap * height,
+                top=40.0,
+                height=height,
+                jitter=0.8,
+                seed=seed * 10 + k,
+            )
+            lines += mark
+            left = max(x for stroke in mark for x, _ in stroke) + gap * height
+        written = touching_number(group, overlap=overlap, height=height, seed=seed + k)
+        shift = left - min(x for stroke in written for x, _ in stroke)
+        written = [[(x + shift, y) for x, y in stroke] for stroke in written]
+        lines += written
+        left = max(x for stroke in written for x, _ in stroke)
+    return lines
+
+
 def sample_numbers(count: int = 12) -> list[tuple[str, list[list[tuple[float, float]]]]]:
     """``count`` 3-digit numbers with touching or overlapping digits, seeded."""
     rng = random.Random(11)
