@@ -3,8 +3,9 @@
 1. Ink is what is at least :data:`~digitcore.preprocess.INK` (of 255). Connected components
    (8-neighbour) are found.
 2. **Specks and dots**: a component whose longer side is under :data:`SPECK` of the image height
-   is noise; so is a blob: under :data:`DOT_SIZE` of the height and filling at least
-   :data:`DOT_FILL` of its longer side squared (a brush click, two run together).
+   is noise; so is a blob: under :data:`DOT_SIZE` of the height, filling at least
+   :data:`DOT_FILL` of its longer side squared (a brush click, two run together), and solid
+   (a small 0 written with a thick pen fills as much, but round a hole: :data:`HOLE`).
 3. **Merge**: components whose x-extents overlap by at least :data:`OVERLAP` of the narrower one
    are parts of one digit (the top bar of a 5, a 4 drawn in two strokes); a stroke tucked under
    or over another digit therefore joins it.
@@ -48,6 +49,8 @@ SPECK = 0.06  #: components smaller than this fraction of image height are noise
 #: a component under DOT_SIZE of the height whose ink fills DOT_FILL of its longer side squared
 #: is a dot (or dots run together), not a stroke
 DOT_SIZE, DOT_FILL = 0.25, 0.35
+#: ...unless its holes, filled, would add this fraction to its ink: a digit's loop, not a dot
+HOLE = 0.1
 OVERLAP = 0.3  #: x-overlap (fraction of the narrower) that makes two components one digit
 MIN_HEIGHT = 0.15  #: a digit is at least this fraction of the image height
 RELATIVE = 0.5  #: ...and at least this fraction of the tallest digit's height
@@ -99,7 +102,7 @@ def segment(gray: NDArray, *, score: Scorer | None = None) -> list[Digit]:
         raise ImageError(f"expected a 2-D ink map of shape (H, W); got shape {gray.shape}")
     height = gray.shape[0]
     labels, _ = ndi.label(gray >= INK, structure=_EIGHT)
-    boxes = []  # [x0, x1, y0, y1, [labels], longest side of a component]
+    boxes = []  # [x0, y0, x1, y1, [labels], longest side of a component]
     for i, sl in enumerate(ndi.find_objects(labels), start=1):
         if sl is None:
             continue
@@ -107,9 +110,15 @@ def segment(gray: NDArray, *, score: Scorer | None = None) -> list[Digit]:
         longest = max(y.stop - y.start, x.stop - x.start)
         if longest < SPECK * height:
             continue
-        # A dot (or a few run together) is a blob: small, and filling its bounding square.
-        if longest < DOT_SIZE * height and (labels[sl] == i).sum() >= DOT_FILL * longest**2:
-            continue
+        # A dot (or a few run together) is a blob: small, filling its bounding square, solid.
+        if longest < DOT_SIZE * height:
+            mine = labels[sl] == i
+            ink = int(mine.sum())
+            if (
+                ink >= DOT_FILL * longest**2
+                and ndi.binary_fill_holes(mine).sum() < (1 + HOLE) * ink
+            ):
+                continue
         boxes.append([x.start, y.start, x.stop, y.stop, [i], longest])
     groups = _merge_by_x_overlap(boxes)
     found, pieces = [], []

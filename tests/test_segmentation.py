@@ -367,3 +367,21 @@ def test_a_dash_written_apart_between_digits_in_an_image_is_no_digit(monkeypatch
     assert exact() >= 7
     monkeypatch.setattr(segmentation, "separates", lambda piece, digits: False)
     assert exact() <= 4
+
+
+@pytest.mark.parametrize("way", [0, 1])
+def test_a_small_0_written_with_a_thick_pen_is_a_digit_and_a_dot_is_not(monkeypatch, way):
+    """A 0 50 px tall with a 12 px pen on a 280 px canvas fills as much of its box as a dot
+    (``segmentation.DOT_FILL``), but round a hole: it is kept (``segmentation.HOLE``); without
+    that test it was dropped as a dot, as a solid blob of the same size still is."""
+    from browser_strokes import DIGITS, place, render
+
+    from digitcore import images
+
+    zero = render(place(DIGITS[0][way], left=100, top=100, height=50), size=(680, 280), width=12)
+    yy, xx = np.mgrid[:280, :680]
+    blob = ((yy - 125) ** 2 + (xx - 115) ** 2 <= 22**2).astype(np.uint8) * 255
+    assert len(segmentation.segment(images.canvas_to_gray(zero))) == 1
+    assert segmentation.segment(blob) == []
+    monkeypatch.setattr(segmentation, "HOLE", np.inf)
+    assert segmentation.segment(images.canvas_to_gray(zero)) == []
