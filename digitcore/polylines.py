@@ -12,6 +12,8 @@ the last digit's x-extent, crossed by that digit's ink in its middle, which goes
 both sides and does not run alongside it (:func:`crossed`): a 4 whose upright crosses its bar
 near the bar's end. A 1 written into a 0's or 7's side is not crossed so.
 
+A group that is a plus sign (:func:`is_plus`, as in +44 20 ...) is no digit.
+
 :func:`draw` paints strokes with a round brush, as the canvas does.
 """
 
@@ -31,6 +33,9 @@ CORE = 0.2
 #: digit's ink crosses it when it has ink on both sides of it (REACH of its height away) at
 #: heights in BAND of it, and its ink over the stroke spans at most ALONGSIDE of its height.
 UPRIGHT, REACH, BAND, ALONGSIDE = 0.35, 0.04, (0.25, 0.8), 0.35
+#: A plus sign's strokes stray at most STRAIGHT of their length from straight, lie within
+#: PLUS_TILT degrees of across and of upright, and cross within the middle PLUS_MIDDLE of both.
+STRAIGHT, PLUS_TILT, PLUS_MIDDLE = 0.12, 25.0, 0.6
 
 
 def group(strokes: list[NDArray[np.float64]]) -> list[list[int]]:
@@ -92,6 +97,43 @@ def crossed(
         return False
     over = (x >= x0 - reach) & (x <= x1 + reach) & (y >= y0) & (y <= y1)
     return bool(over.any()) and float(np.ptp(y[over])) <= ALONGSIDE * tall
+
+
+def is_plus(strokes: list[NDArray[np.float64]]) -> bool:
+    """Whether strokes are a plus sign (+44 20 ...): two straight strokes, one across and one
+    upright (within :data:`PLUS_TILT` degrees), crossing within the middle :data:`PLUS_MIDDLE`
+    of both. A 4's strokes turn a corner, or cross near the bar's end; a 7's bar meets its
+    stem at the end.
+
+    Parameters
+    ----------
+    strokes : list of ndarray of shape (k, 2)
+        One group's strokes, ``(x, y)`` points.
+    """
+    if len(strokes) != 2 or any(len(s) < 2 for s in strokes):
+        return False
+    chords = []
+    for points in strokes:
+        start, end = points[0], points[-1]
+        chord = end - start
+        length = float(np.hypot(*chord))
+        if length == 0:
+            return False
+        # How far the stroke strays from its chord, across it.
+        off = np.abs(np.cross(chord, points - start)) / length
+        if off.max() > STRAIGHT * length:
+            return False
+        chords.append((start, chord))
+    tilt = [abs(float(np.degrees(np.arctan2(abs(c[1]), abs(c[0]))))) for _, c in chords]
+    if sorted(tilt)[0] > PLUS_TILT or sorted(tilt)[1] < 90 - PLUS_TILT:
+        return False
+    (p, r), (q, u) = chords
+    denominator = float(np.cross(r, u))
+    if denominator == 0:
+        return False
+    t, v = float(np.cross(q - p, u)) / denominator, float(np.cross(q - p, r)) / denominator
+    low, high = (1 - PLUS_MIDDLE) / 2, (1 + PLUS_MIDDLE) / 2
+    return low <= t <= high and low <= v <= high
 
 
 def middle(points: NDArray[np.float64]) -> float:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_strokes import DIGITS, canvas_json, phone_number, place, render
+from browser_strokes import DIGITS, canvas_json, line, phone_number, place, render
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -218,6 +218,42 @@ def test_a_dash_or_a_dot_between_a_phone_numbers_groups_is_no_digit(monkeypatch,
     assert exact() == len(numbers)
     monkeypatch.setattr(segmentation, "separates", lambda piece, digits: False)
     assert exact() <= len(numbers) - (3 if separator == "-" else 1)
+
+
+def test_a_plus_sign_before_a_phone_number_is_no_digit(monkeypatch):
+    """+ 555-1234 on the canvas: a plus half as tall as the digits is a group of its own, tall
+    enough for a digit, and read as 4. Two straight strokes, across and upright, crossing near
+    both middles, are a sign (``polylines.is_plus``) and dropped. Ten numbers read by the
+    shipped model through the strokes, and with no group a plus (measured 10 against 0)."""
+    from digitcore import registry, store
+
+    model, _ = store.load(registry.default_model(SHIPPED).path)
+    plus = [line((0.0, 0.55), (0.45, 0.55)), line((0.22, 0.32), (0.23, 0.78))]
+    rng = np.random.default_rng(1)
+    numbers = []
+    for i in range(10):
+        digits = [int(d) for d in rng.integers(0, 10, 7)]
+        lines = place(plus, left=20, top=80, height=80, jitter=0.8, seed=i)
+        written = phone_number(digits, "-", height=80, seed=i)  # starts at x 30
+        lines += [[(x + 46, y + 20) for x, y in stroke] for stroke in written]
+        numbers.append(("".join(map(str, digits)), lines, render(lines)))
+
+    def exact() -> int:
+        return sum(
+            recognize(model, Drawing(pixels, canvas_json(lines))).text == text
+            for text, lines, pixels in numbers
+        )
+
+    assert exact() == len(numbers)
+    monkeypatch.setattr(polylines, "is_plus", lambda strokes: False)
+    assert exact() <= 2
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_no_digit_written_either_way_upright_or_leaning_is_a_plus_sign(digit):
+    for way, lean in itertools.product(DIGITS[digit], (0.0, 0.25, -0.2)):
+        strokes = [np.asarray(s) for s in place(way, 10, 10, 100, slant=lean, jitter=1.0)]
+        assert not polylines.is_plus(strokes)
 
 
 @pytest.mark.parametrize(
