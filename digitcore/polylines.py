@@ -120,7 +120,7 @@ def is_plus(strokes: list[NDArray[np.float64]]) -> bool:
         if length == 0:
             return False
         # How far the stroke strays from its chord, across it.
-        off = np.abs(np.cross(chord, points - start)) / length
+        off = np.abs(_cross(chord, points - start)) / length
         if off.max() > STRAIGHT * length:
             return False
         chords.append((start, chord))
@@ -128,12 +128,17 @@ def is_plus(strokes: list[NDArray[np.float64]]) -> bool:
     if sorted(tilt)[0] > PLUS_TILT or sorted(tilt)[1] < 90 - PLUS_TILT:
         return False
     (p, r), (q, u) = chords
-    denominator = float(np.cross(r, u))
+    denominator = float(_cross(r, u))
     if denominator == 0:
         return False
-    t, v = float(np.cross(q - p, u)) / denominator, float(np.cross(q - p, r)) / denominator
+    t, v = float(_cross(q - p, u)) / denominator, float(_cross(q - p, r)) / denominator
     low, high = (1 - PLUS_MIDDLE) / 2, (1 + PLUS_MIDDLE) / 2
     return low <= t <= high and low <= v <= high
+
+
+def _cross(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The z of 2-D vectors' cross product (numpy's own is deprecated for 2-D vectors)."""
+    return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
 
 
 def middle(points: NDArray[np.float64]) -> float:
