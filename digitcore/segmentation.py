@@ -139,7 +139,7 @@ def segment(gray: NDArray, *, score: Scorer | None = None) -> list[Digit]:
     return _cut_groups(groups, score)
 
 
-def attach(found: list[list], pieces: list[list]) -> None:
+def attach(found: list[list], pieces: list[list], *, inset: float = 0.0) -> None:
     """Join each piece to the digit it belongs to, or drop it (step 4 of the module doc).
 
     Parameters
@@ -149,9 +149,12 @@ def attach(found: list[list], pieces: list[list]) -> None:
         components' labels, or the strokes' indices); a piece that joins one grows it in place.
     pieces : list of list
         The groups too short to be digits, the same way.
+    inset : float
+        How far the boxes reach beyond the strokes' points (a canvas's brush radius), taken off
+        them where :func:`separates` asks whether a piece lies between digits.
     """
     for x0, y0, x1, y1, ids, *_ in pieces if found else []:
-        if separates((x0, y0, x1, y1), found):
+        if separates((x0, y0, x1, y1), found, inset=inset):
             continue
         gaps = [max(g[0] - x1, x0 - g[2]) for g in found]
         g = found[int(np.argmin(gaps))]
@@ -159,10 +162,13 @@ def attach(found: list[list], pieces: list[list]) -> None:
             g[:5] = [min(g[0], x0), min(g[1], y0), max(g[2], x1), max(g[3], y1), g[4] + ids]
 
 
-def separates(piece: tuple[float, float, float, float], digits: list) -> bool:
+def separates(
+    piece: tuple[float, float, float, float], digits: list, *, inset: float = 0.0
+) -> bool:
     """Whether a piece too short to be a digit is a separator written between digits (a dash,
-    a dot), no part of one: it lies outside every digit's x-extent but :data:`SEPARATE` of its
-    own width. A 5's bar drawn apart lies over the 5, a broken-off tail under its digit.
+    a dot), no part of one: its middle lies outside every digit's x-extent, and it reaches into
+    none by more than :data:`SEPARATE` of its own width. A 5's bar drawn apart lies over the 5,
+    a broken-off tail under its digit.
 
     Parameters
     ----------
@@ -170,10 +176,18 @@ def separates(piece: tuple[float, float, float, float], digits: list) -> bool:
         The piece's box.
     digits : list of sequence
         The digits' boxes, each starting ``x0, y0, x1, y1``.
+    inset : float
+        Taken off every box on the left and the right first (a canvas's brush radius: a dot
+        is then the point clicked).
     """
-    x0, _, x1, _ = piece
-    width = max(x1 - x0, 1e-9)
-    return all(min(x1, d[2]) - max(x0, d[0]) <= SEPARATE * width for d in digits)
+    middle = (piece[0] + piece[2]) / 2
+    x0, x1 = min(piece[0] + inset, middle), max(piece[2] - inset, middle)
+    width = x1 - x0
+    for d in digits:
+        a, b = d[0] + inset, d[2] - inset
+        if a < middle < b or min(x1, b) - max(x0, a) > SEPARATE * width:
+            return False
+    return True
 
 
 def cut(

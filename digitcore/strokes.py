@@ -179,7 +179,8 @@ def segment(
     tallest = max((b[3] - b[1] for b in found), default=0.0)
     pieces += [b for b in found if b[3] - b[1] < segmentation.RELATIVE * tallest]
     found = [b for b in found if b[3] - b[1] >= segmentation.RELATIVE * tallest]
-    segmentation.attach(found, pieces)  # a bar drawn apart joins its digit; a dash does not
+    # A bar drawn apart joins its digit; a dash or a dot between digits does not.
+    segmentation.attach(found, pieces, inset=radius)
     # One batch for all groups: the models' per-call cost, paid once per group, was most of
     # reading a drawing.
     lines = [

@@ -341,6 +341,10 @@ def test_a_piece_between_digits_separates_them_and_a_bar_over_a_digit_does_not()
     assert segmentation.separates((190, 90, 198, 98), digits)  # a dot after the last digit
     assert not segmentation.separates((30, 0, 95, 10), digits)  # a 5's bar drawn past its body
     assert not segmentation.separates((40, 95, 70, 100), digits)  # a tail broken off under it
+    # A canvas's click just after a digit: the boxes reach a brush radius (9) beyond the points.
+    dot, drawn = (91, 50, 109, 68), [(0, 0, 99, 100)]
+    assert segmentation.separates(dot, drawn, inset=9)
+    assert not segmentation.separates(dot, drawn)
 
 
 def test_a_dash_written_apart_between_digits_in_an_image_is_no_digit(monkeypatch):
@@ -365,7 +369,7 @@ def test_a_dash_written_apart_between_digits_in_an_image_is_no_digit(monkeypatch
         return sum(recognize(model, image).text == text for text, image in numbers)
 
     assert exact() >= 7
-    monkeypatch.setattr(segmentation, "separates", lambda piece, digits: False)
+    monkeypatch.setattr(segmentation, "separates", lambda piece, digits, inset=0.0: False)
     assert exact() <= 4
 
 

@@ -216,7 +216,7 @@ def test_a_dash_or_a_dot_between_a_phone_numbers_groups_is_no_digit(monkeypatch,
         )
 
     assert exact() == len(numbers)
-    monkeypatch.setattr(segmentation, "separates", lambda piece, digits: False)
+    monkeypatch.setattr(segmentation, "separates", lambda piece, digits, inset=0.0: False)
     assert exact() <= len(numbers) - (3 if separator == "-" else 1)
 
 
