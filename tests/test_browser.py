@@ -27,6 +27,7 @@ from browser_strokes import (
     DIGITS,
     INKED_PIXELS,
     paths,
+    phone_number,
     place,
     sample_digits,
     sample_numbers,
@@ -335,6 +336,18 @@ def test_a_number_with_touching_digits_is_read_exactly_and_built_digit_by_digit(
         summary = {"right": right, "of": len(results), "median_seconds": median, "numbers": results}
         (ARTIFACTS / "e2e-numbers.json").write_text(json.dumps(summary, indent=2))
         assert right >= len(results) - len(results) // 12, f"{right} exact: {results}"
+
+
+def test_a_phone_number_written_with_dashes_is_read_as_its_digits(page):
+    """Check 482-7103 written with the mouse, the dash a stroke of its own between the groups,
+    is read as 4827103: the dash is no digit (before, it joined the 2 or the 7)."""
+    if inked_pixels(page):
+        clear(page)
+    lines = phone_number([4, 8, 2, 7, 1, 0, 3], "-", height=120)
+    first, seconds, _ = identify(page, draw(page, lines))
+    assert first == "4827103", first
+    assert seconds < SECOND
+    clear(page)
 
 
 def test_identify_on_a_cleared_canvas_asks_for_a_digit(page):
