@@ -219,21 +219,17 @@ PHONE_CANVAS, PHONE_BRUSH = (680, 280), 18
 def phone_numbers(model, *, n: int, seed: int = 5) -> dict:
     """Exact reads and median ms of 10-digit numbers written small, through their strokes (the
     Draw page's way), at each of :data:`PHONE_HEIGHTS`; the digits are drawn with ``seed``."""
-    out = {}
-    for height in PHONE_HEIGHTS:
-        rng = random.Random(seed)
-        truth, drawings = [], []
-        for i in range(n):
-            digits = [rng.randrange(10) for _ in range(10)]
-            lines = touching_number(
+    return {
+        str(height): _phone_reads(
+            model,
+            n=n,
+            seed=seed,
+            write=lambda digits, i, height=height: touching_number(
                 digits, overlap=(0.0, 0.05, 0.1)[i % 3], height=height, seed=100 + i
-            )
-            truth.append("".join(map(str, digits)))
-            pixels = render(lines, size=PHONE_CANVAS, width=PHONE_BRUSH)
-            drawings.append(Drawing(pixels, canvas_json(lines), brush=PHONE_BRUSH))
-        read, ms = read_ours(model, drawings)
-        out[str(height)] = {"n": n, "strokes": _exact(read, truth), "ms": float(np.median(ms))}
-    return out
+            ),
+        )
+        for height in PHONE_HEIGHTS
+    }
 
 
 #: Phone numbers written in groups with a separator between them: digits this many pixels tall
@@ -245,26 +241,33 @@ def separated_phone_numbers(model, *, n: int, seed: int = 5) -> dict:
     """Exact reads (the 10 digits, no separator) and median ms of phone numbers written in groups
     of 3, 3 and 4 with a dash or a dot between them (:func:`browser_strokes.phone_number`), on
     the Draw page's canvas, through their strokes, at each of :data:`SEPARATED_HEIGHTS`."""
-    out = {}
-    for separator in ("-", "."):
-        for height in SEPARATED_HEIGHTS:
-            rng = random.Random(seed)
-            truth, drawings = [], []
-            for i in range(n):
-                digits = [rng.randrange(10) for _ in range(10)]
-                lines = phone_number(
-                    digits, separator, height=height, overlap=(0.0, 0.05, 0.1)[i % 3], seed=100 + i
-                )
-                truth.append("".join(map(str, digits)))
-                pixels = render(lines, size=PHONE_CANVAS, width=PHONE_BRUSH)
-                drawings.append(Drawing(pixels, canvas_json(lines), brush=PHONE_BRUSH))
-            read, ms = read_ours(model, drawings)
-            out[f"{separator} {height}"] = {
-                "n": n,
-                "strokes": _exact(read, truth),
-                "ms": float(np.median(ms)),
-            }
-    return out
+    return {
+        f"{separator} {height}": _phone_reads(
+            model,
+            n=n,
+            seed=seed,
+            write=lambda digits, i, separator=separator, height=height: phone_number(
+                digits, separator, height=height, overlap=(0.0, 0.05, 0.1)[i % 3], seed=100 + i
+            ),
+        )
+        for separator in ("-", ".")
+        for height in SEPARATED_HEIGHTS
+    }
+
+
+def _phone_reads(model, *, n: int, seed: int, write) -> dict:
+    """``n`` 10-digit numbers (digits drawn with ``seed``), each written by ``write(digits, i)``
+    as pen strokes on the Draw page's canvas and read through them: exact reads, median ms."""
+    rng = random.Random(seed)
+    truth, drawings = [], []
+    for i in range(n):
+        digits = [rng.randrange(10) for _ in range(10)]
+        lines = write(digits, i)
+        truth.append("".join(map(str, digits)))
+        pixels = render(lines, size=PHONE_CANVAS, width=PHONE_BRUSH)
+        drawings.append(Drawing(pixels, canvas_json(lines), brush=PHONE_BRUSH))
+    read, ms = read_ours(model, drawings)
+    return {"n": n, "strokes": _exact(read, truth), "ms": float(np.median(ms))}
 
 
 def read_tutorial(model, canvases: np.ndarray) -> list[str]:
