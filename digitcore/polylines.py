@@ -12,7 +12,8 @@ the last digit's x-extent, crossed by that digit's ink in its middle, which goes
 both sides and does not run alongside it (:func:`crossed`): a 4 whose upright crosses its bar
 near the bar's end. A 1 written into a 0's or 7's side is not crossed so.
 
-A group that is a plus sign (:func:`is_plus`, as in +44 20 ...) is no digit.
+A group that is a plus sign (:func:`is_plus`, as in +44 20 ...) is no digit, nor are two that
+are parentheses round digits (:func:`parentheses`, as in (555) 123-4567).
 
 :func:`draw` paints strokes with a round brush, as the canvas does.
 """
@@ -36,6 +37,11 @@ UPRIGHT, REACH, BAND, ALONGSIDE = 0.35, 0.04, (0.25, 0.8), 0.35
 #: A plus sign's strokes stray at most STRAIGHT of their length from straight, lie within
 #: PLUS_TILT degrees of across and of upright, and cross within the middle PLUS_MIDDLE of both.
 STRAIGHT, PLUS_TILT, PLUS_MIDDLE = 0.12, 25.0, 0.6
+#: A parenthesis is one stroke whose ends lie within PAREN_TILT degrees of upright, bowed to one
+#: side by BOW of its height (a 1 drawn with a swing of the thumb bows less), most at its middle
+#: (MIDDLE of its height); at most ASTRAY of its points lie past its chord on the other side
+#: (by a quarter of the bow).
+PAREN_TILT, BOW, MIDDLE, ASTRAY = 25.0, (0.08, 0.3), (0.25, 0.75), 0.1
 
 
 def group(strokes: list[NDArray[np.float64]]) -> list[list[int]]:
@@ -134,6 +140,56 @@ def is_plus(strokes: list[NDArray[np.float64]]) -> bool:
     t, v = float(_cross(q - p, u)) / denominator, float(_cross(q - p, r)) / denominator
     low, high = (1 - PLUS_MIDDLE) / 2, (1 + PLUS_MIDDLE) / 2
     return low <= t <= high and low <= v <= high
+
+
+def parentheses(strokes: list[NDArray[np.float64]], groups: list[list[int]]) -> set[int]:
+    """Which groups are parentheses round digits, as in (555) 123-4567: a group of one stroke
+    bowed left (:func:`bow`) and, right of it with a group between, one bowed right. Only pairs
+    count: a 1 may bow a little, two facing each other round digits are no 1s.
+
+    Parameters
+    ----------
+    strokes : list of ndarray of shape (k, 2)
+    groups : list of list of int
+        The strokes' indices of each group (as :func:`group` gives them).
+
+    Returns
+    -------
+    set of int
+        The indices in ``groups`` of the parentheses found.
+    """
+    bows = [bow(strokes[ids[0]]) if len(ids) == 1 else 0.0 for ids in groups]
+    order = sorted(range(len(groups)), key=lambda k: middle(strokes[groups[k][0]]))
+    found: set[int] = set()
+    opened = None  # the place in ``order`` of a "(" waiting for its ")"
+    for place, k in enumerate(order):
+        if bows[k] < 0:
+            opened = place
+        elif bows[k] > 0 and opened is not None and place - opened >= 2:
+            found |= {order[opened], k}
+            opened = None
+    return found
+
+
+def bow(points: NDArray[np.float64]) -> float:
+    """How far a stroke bows from the line between its ends, across, as a fraction of its
+    height: negative bowed left, as "(", positive right, as ")"; 0 unless it is upright and
+    bowed like a parenthesis (see :data:`BOW`)."""
+    if len(points) < 3:
+        return 0.0
+    top, bottom = sorted((points[0], points[-1]), key=lambda p: p[1])
+    tall = float(bottom[1] - top[1])
+    if tall <= 0 or abs(bottom[0] - top[0]) > np.tan(np.radians(PAREN_TILT)) * tall:
+        return 0.0
+    across = points[:, 0] - (top[0] + (points[:, 1] - top[1]) * (bottom[0] - top[0]) / tall)
+    peak = int(np.argmax(np.abs(across)))
+    depth = float(across[peak]) / tall
+    at = float(points[peak, 1] - top[1]) / tall
+    # A wobble is not a bow: only points past the chord by a quarter of the bow count.
+    astray = float(np.mean(across * np.sign(depth) < -0.25 * abs(depth) * tall))
+    if not (BOW[0] <= abs(depth) <= BOW[1] and MIDDLE[0] <= at <= MIDDLE[1] and astray <= ASTRAY):
+        return 0.0
+    return depth
 
 
 def _cross(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:

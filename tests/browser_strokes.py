@@ -224,6 +224,9 @@ def touching_number(
 SEPARATORS: dict[str, list[Stroke]] = {
     "-": [line((0.0, 0.55), (0.4, 0.55))],
     ".": [[(0.05, 0.95), (0.06, 0.95)]],
+    # Parentheses round the first group, each a shallow arc a little taller than the digits.
+    "(": [arc(0.4, 0.5, 0.32, 0.55, 130, 230)],
+    ")": [arc(0.0, 0.5, 0.32, 0.55, 50, -50)],
 }
 
 
@@ -235,27 +238,33 @@ def phone_number(
     overlap: float = 0.0,
     gap: float = 0.2,
     seed: int = 0,
+    parentheses: bool = False,
 ) -> list[list[tuple[float, float]]]:
     """A phone number written in groups (of 3 and the rest, 555-1234, up to 7 digits; of 3, 3
     and the rest, 555-123-4567, beyond), with ``separator`` (a key of :data:`SEPARATORS`)
     written alone between them, ``gap`` of the height from each; the digits of a group touch or
-    overlap as :func:`touching_number` writes them."""
+    overlap as :func:`touching_number` writes them. With ``parentheses``, the first group is
+    written in them instead of followed by the separator: (555) 123-4567."""
     cuts = (3,) if len(digits) <= 7 else (3, 6)
     groups = [digits[a:b] for a, b in itertools.pairwise((0, *cuts, len(digits)))]
     lines: list[list[tuple[float, float]]] = []
     left = 30.0
+
+    def write(mark: str, k: int) -> None:
+        nonlocal left, lines
+        tall = height * (1.15 if mark in "()" else 1.0)
+        top = 40.0 - (tall - height) / 2
+        drawn = place(
+            SEPARATORS[mark], left + gap * height, top, tall, jitter=0.8, seed=seed * 10 + k
+        )
+        lines += drawn
+        left = max(x for stroke in drawn for x, _ in stroke) + gap * height
+
+    if parentheses:
+        write("(", 0)
     for k, group in enumerate(g for g in groups if g):
         if k:
-            mark = place(
-                SEPARATORS[separator],
-                left=left + gap * height,
-                top=40.0,
-                height=height,
-                jitter=0.8,
-                seed=seed * 10 + k,
-            )
-            lines += mark
-            left = max(x for stroke in mark for x, _ in stroke) + gap * height
+            write(")" if parentheses and k == 1 else separator, k)
         written = touching_number(group, overlap=overlap, height=height, seed=seed + k)
         shift = left - min(x for stroke in written for x, _ in stroke)
         written = [[(x + shift, y) for x, y in stroke] for stroke in written]

@@ -8,7 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_strokes import DIGITS, canvas_json, line, phone_number, place, render
+from browser_strokes import (
+    DIGITS,
+    SEPARATORS,
+    canvas_json,
+    line,
+    phone_number,
+    place,
+    render,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -247,6 +255,55 @@ def test_a_plus_sign_before_a_phone_number_is_no_digit(monkeypatch):
     assert exact() == len(numbers)
     monkeypatch.setattr(polylines, "is_plus", lambda strokes: False)
     assert exact() <= 2
+
+
+def test_parentheses_round_a_phone_numbers_first_group_are_no_digits(monkeypatch):
+    """(555) 123-4567 on the canvas: each parenthesis is a stroke of its own, as tall as a
+    digit, and read as 1. A stroke bowed left and, after digits, one bowed right are a pair of
+    parentheses (``polylines.parentheses``) and dropped. Ten numbers, digits 60 px tall, read
+    by the shipped model through the strokes, and with no parentheses found (measured 10
+    against 0)."""
+    from digitcore import registry, store
+
+    model, _ = store.load(registry.default_model(SHIPPED).path)
+    rng = np.random.default_rng(0)
+    numbers = []
+    for i in range(10):
+        digits = [int(d) for d in rng.integers(0, 10, 10)]
+        lines = phone_number(digits, "-", height=60, seed=i, parentheses=True)
+        numbers.append(("".join(map(str, digits)), lines, render(lines)))
+
+    def exact() -> int:
+        return sum(
+            recognize(model, Drawing(pixels, canvas_json(lines))).text == text
+            for text, lines, pixels in numbers
+        )
+
+    assert exact() == len(numbers)
+    monkeypatch.setattr(polylines, "parentheses", lambda strokes, groups: set())
+    assert exact() <= 2
+
+
+def test_only_a_pair_of_parentheses_round_a_group_are_parentheses():
+    opening, closing = (np.asarray(place(SEPARATORS[c], 0, 0, 100)[0]) for c in "()")
+    one = np.asarray(place(DIGITS[1][0], 0, 0, 100)[0])
+
+    def moved(points: np.ndarray, x: float) -> np.ndarray:
+        return points + np.array([x, 0.0])
+
+    drawn = [opening, moved(one, 80), moved(closing, 160)]
+    assert polylines.parentheses(drawn, [[0], [1], [2]]) == {0, 2}
+    assert polylines.parentheses([opening, moved(closing, 80)], [[0], [1]]) == set()
+    assert polylines.parentheses(drawn[:2], [[0], [1]]) == set()  # "(" alone
+    facing_out = [closing, moved(one, 80), moved(opening, 160)]  # ") 1 ("
+    assert polylines.parentheses(facing_out, [[0], [1], [2]]) == set()
+
+
+@pytest.mark.parametrize("digit", range(10))
+def test_no_stroke_of_a_digit_written_either_way_bows_like_a_parenthesis(digit):
+    for way, lean, seed in itertools.product(DIGITS[digit], (0.0, 0.25, -0.2), range(5)):
+        strokes = place(way, 10, 10, 100, slant=lean, jitter=1.0, seed=seed)
+        assert all(polylines.bow(np.asarray(s)) == 0 for s in strokes)
 
 
 @pytest.mark.parametrize("digit", range(10))
