@@ -20,7 +20,8 @@ height, white on black, black on white and ink on a transparent canvas.
 * Phone numbers: 10 digits written with the same pen strokes on the Draw page's canvas and
   brush, small enough to fit (digits 50, 60, 80 and 100 px tall), read through their strokes;
   and written in groups with a dash or a dot between them (555-123-4567, 555.123.4567; digits
-  50, 60 and 80 px tall), read as the 10 digits.
+  50, 60 and 80 px tall) or in parentheses ((555) 123-4567; 50 and 60 px), read as the 10
+  digits.
 * Pen-written numbers as the judge's images: 3-digit numbers written with the same pen strokes
   on 840x280 white-on-black RGB images, spaced, touching, or each digit starting 5% or 10% of
   the height before the previous one ends, upright or leaning right or left
@@ -233,25 +234,32 @@ def phone_numbers(model, *, n: int, seed: int = 5) -> dict:
 
 
 #: Phone numbers written in groups with a separator between them: digits this many pixels tall
-#: (at 100 px, the number with its separators is wider than the canvas).
-SEPARATED_HEIGHTS = (50, 60, 80)
+#: (at 100 px, the number with its separators is wider than the canvas; in parentheses, the
+#: number is wider than the canvas at 80 px already).
+SEPARATED_HEIGHTS = {"-": (50, 60, 80), ".": (50, 60, 80), "()": (50, 60)}
 
 
 def separated_phone_numbers(model, *, n: int, seed: int = 5) -> dict:
     """Exact reads (the 10 digits, no separator) and median ms of phone numbers written in groups
-    of 3, 3 and 4 with a dash or a dot between them (:func:`browser_strokes.phone_number`), on
-    the Draw page's canvas, through their strokes, at each of :data:`SEPARATED_HEIGHTS`."""
+    of 3, 3 and 4 with a dash or a dot between them, or the first group in parentheses and a
+    dash after the second (:func:`browser_strokes.phone_number`), on the Draw page's canvas,
+    through their strokes, at each of :data:`SEPARATED_HEIGHTS`."""
     return {
-        f"{separator} {height}": _phone_reads(
+        f"{style} {height}": _phone_reads(
             model,
             n=n,
             seed=seed,
-            write=lambda digits, i, separator=separator, height=height: phone_number(
-                digits, separator, height=height, overlap=(0.0, 0.05, 0.1)[i % 3], seed=100 + i
+            write=lambda digits, i, style=style, height=height: phone_number(
+                digits,
+                "-" if style == "()" else style,
+                height=height,
+                overlap=(0.0, 0.05, 0.1)[i % 3],
+                seed=100 + i,
+                parentheses=style == "()",
             ),
         )
-        for separator in ("-", ".")
-        for height in SEPARATED_HEIGHTS
+        for style, heights in SEPARATED_HEIGHTS.items()
+        for height in heights
     }
 
 
@@ -428,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'digit height':<26}{'n':>6}{'exact':>10}{'ms':>8}")
     for height, r in result["phone_numbers"].items():
         print(f"{height + ' px':<26}{r['n']:>6}{r['strokes']:>10.1%}{r['ms']:>8.2f}")
-    print("The same in groups, a dash or a dot between them (555-123-4567), read as 10 digits")
+    print("The same in groups: 555-123-4567, 555.123.4567, (555) 123-4567; read as 10 digits")
     print(f"{'separator, digit height':<26}{'n':>6}{'exact':>10}{'ms':>8}")
     for key, r in result["separated_phone_numbers"].items():
         print(f"{key + ' px':<26}{r['n']:>6}{r['strokes']:>10.1%}{r['ms']:>8.2f}")

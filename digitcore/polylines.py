@@ -38,9 +38,9 @@ UPRIGHT, REACH, BAND, ALONGSIDE = 0.35, 0.04, (0.25, 0.8), 0.35
 #: PLUS_TILT degrees of across and of upright, and cross within the middle PLUS_MIDDLE of both.
 STRAIGHT, PLUS_TILT, PLUS_MIDDLE = 0.12, 25.0, 0.6
 #: A parenthesis is one stroke whose ends lie within PAREN_TILT degrees of upright, bowed to one
-#: side by BOW of its height (a 1 drawn with a swing of the thumb bows less), most at its middle
-#: (MIDDLE of its height); at most ASTRAY of its points lie past its chord on the other side
-#: (by a quarter of the bow).
+#: side by BOW of its height (a 1 drawn with a swing of the thumb bows less), round its middle
+#: (the bow's centre within MIDDLE of its height); at most ASTRAY of its points lie past its
+#: chord on the other side (by a quarter of the bow).
 PAREN_TILT, BOW, MIDDLE, ASTRAY = 25.0, (0.08, 0.3), (0.25, 0.75), 0.1
 
 
@@ -184,7 +184,10 @@ def bow(points: NDArray[np.float64]) -> float:
     across = points[:, 0] - (top[0] + (points[:, 1] - top[1]) * (bottom[0] - top[0]) / tall)
     peak = int(np.argmax(np.abs(across)))
     depth = float(across[peak]) / tall
-    at = float(points[peak, 1] - top[1]) / tall
+    # Where it bows: the middle of the bow, weighted by how far (a shallow arc is flat at its
+    # peak, so where the farthest point lies is chance).
+    weight = np.abs(across)
+    at = float(weight @ (points[:, 1] - top[1])) / max(float(weight.sum()), 1e-9) / tall
     # A wobble is not a bow: only points past the chord by a quarter of the bow count.
     astray = float(np.mean(across * np.sign(depth) < -0.25 * abs(depth) * tall))
     if not (BOW[0] <= abs(depth) <= BOW[1] and MIDDLE[0] <= at <= MIDDLE[1] and astray <= ASTRAY):
