@@ -274,7 +274,8 @@ st.title("Draw a number")
 model, info = _shared.active_model()
 st.caption(
     "Write one or more digits side by side with the mouse or a finger, then press Identify. "
-    f"{_render.models_phrase(ensemble.member_names(model))} vote on each digit."
+    f"{_render.models_phrase(ensemble.member_names(model))} vote on each digit. A phone number "
+    "may have dashes, dots, parentheses or a plus: only its digits are read."
 )
 
 given = current_input()
