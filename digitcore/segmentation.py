@@ -16,6 +16,8 @@
    tail) joins the nearest digit if the x-gap is at most :data:`ATTACH` of that digit's height,
    unless it lies between the digits, outside their x-extents (:func:`separates`): a dash or a
    dot written between them (555-1234, 555.123.4567) is no part of a digit, and is dropped.
+   Groups that are parentheses round digits or a plus sign ((555) 123-4567, +44 20 ...), told
+   by their traced strokes, are dropped too.
 5. **Cut** (:mod:`digitcore.cuts`): a group may hold touching digits. Given the models' score,
    every group is first read whole, all in one batch; a group that reads as one digit (or is
    too narrow for two, unless it reads as no digit at all) is one, the others are cut where
@@ -40,7 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage as ndi
 
-from digitcore import cuts, ones, valleys
+from digitcore import cuts, ones, polylines, tracing, valleys
 from digitcore.cuts import Scorer
 from digitcore.errors import ImageError
 from digitcore.preprocess import INK, ink_box, to_mnist
@@ -58,6 +60,11 @@ ATTACH = 0.25  #: a too-short piece joins a digit at most this x-gap (of its hei
 #: ...unless it lies outside every digit's x-extent but this fraction of its own width: then it
 #: is a separator written between digits (the dash of 555-1234, the dots of 555.123.4567)
 SEPARATE = 0.25
+#: ...and its middle lies below LOW of the nearest digit's height from its top
+LOW = 0.3
+#: a group at most PAREN_WIDE times as wide as tall may be a parenthesis, one at most SIGN of
+#: the tallest digit's height a plus sign (both then traced to tell)
+PAREN_WIDE, SIGN = 0.5, 0.8
 SPLIT_ASPECT = 1.25  #: without a score, groups wider than this times their height are cut
 
 _EIGHT = np.ones((3, 3), bool)
@@ -131,12 +138,41 @@ def segment(gray: NDArray, *, score: Scorer | None = None) -> list[Digit]:
     tallest = max((g[3] - g[1] for g in found), default=0)
     pieces += [g for g in found if g[3] - g[1] < RELATIVE * tallest]
     found = [g for g in found if g[3] - g[1] >= RELATIVE * tallest]
+    signs = _signs(found, labels, gray)  # (555) 123-4567, +44 20 ...
+    found = [g for k, g in enumerate(found) if k not in signs]
     attach(found, pieces)
     groups = [
         (np.where(np.isin(labels[y0:y1, x0:x1], ids), gray[y0:y1, x0:x1], 0), (x0, y0))
         for x0, y0, x1, y1, ids, _ in found
     ]
     return _cut_groups(groups, score)
+
+
+def _signs(found: list[list], labels: NDArray[np.int32], gray: NDArray) -> set[int]:
+    """Which groups are signs, no digits (step 4 of the module doc): parentheses round digits
+    and a plus sign, found from their strokes traced (:mod:`digitcore.tracing`) as the canvas's
+    are (:func:`digitcore.polylines.parentheses`, :func:`digitcore.polylines.is_plus`). Only
+    narrow groups, when two or more, may be parentheses, and only groups shorter than the
+    tallest (:data:`SIGN`) and about as wide as tall a plus: others are not traced."""
+    if len(found) < 2:
+        return set()
+    tallest = max(g[3] - g[1] for g in found)
+    narrow = [g[2] - g[0] <= PAREN_WIDE * (g[3] - g[1]) for g in found]
+    strokes, plus = [], set()
+    for k, (x0, y0, x1, y1, ids, _) in enumerate(found):
+        rows, cols = y1 - y0, x1 - x0
+        squat = rows <= SIGN * tallest and 0.6 * rows <= cols <= 1.6 * rows
+        traced: list[NDArray[np.float64]] = []
+        if squat or (narrow[k] and sum(narrow) >= 2 and len(found) >= 3):
+            crop = np.where(np.isin(labels[y0:y1, x0:x1], ids), gray[y0:y1, x0:x1], 0)
+            origin = np.array([x0, y0], np.float64)
+            traced = [line + origin for line in tracing.trace(crop, align=cuts.ALIGNS[0])[0]]
+        if squat and polylines.is_plus(traced):
+            plus.add(k)
+        # A group not traced as one stroke stands in by its box's diagonal: no parenthesis.
+        one = traced[0] if len(traced) == 1 else np.array([[x0, y0], [x1, y1]], np.float64)
+        strokes.append(one)
+    return plus | polylines.parentheses(strokes, [[k] for k in range(len(found))])
 
 
 def attach(found: list[list], pieces: list[list], *, inset: float = 0.0) -> None:
@@ -166,9 +202,10 @@ def separates(
     piece: tuple[float, float, float, float], digits: list, *, inset: float = 0.0
 ) -> bool:
     """Whether a piece too short to be a digit is a separator written between digits (a dash,
-    a dot), no part of one: its middle lies outside every digit's x-extent, and it reaches into
-    none by more than :data:`SEPARATE` of its own width. A 5's bar drawn apart lies over the 5,
-    a broken-off tail under its digit.
+    a dot), no part of one: its middle lies outside every digit's x-extent, it reaches into
+    none by more than :data:`SEPARATE` of its own width, and it lies below the top
+    :data:`LOW` of the nearest digit. A 5's bar drawn apart lies over the 5, or at its top
+    when drawn past it; a broken-off tail lies under its digit.
 
     Parameters
     ----------
@@ -187,7 +224,10 @@ def separates(
         a, b = d[0] + inset, d[2] - inset
         if a < middle < b or min(x1, b) - max(x0, a) > SEPARATE * width:
             return False
-    return True
+    # A dash is written at the digits' middle, a dot at their foot; a bar at their top is a 5's
+    # or a 7's, drawn apart past its body.
+    near = min(digits, key=lambda d: max(d[0] - piece[2], piece[0] - d[2]))
+    return (piece[1] + piece[3]) / 2 >= near[1] + LOW * (near[3] - near[1])
 
 
 def cut(

@@ -340,6 +340,7 @@ def test_a_piece_between_digits_separates_them_and_a_bar_over_a_digit_does_not()
     assert segmentation.separates((57, 50, 110, 58), digits)  # ...touching the first digit's box
     assert segmentation.separates((190, 90, 198, 98), digits)  # a dot after the last digit
     assert not segmentation.separates((30, 0, 95, 10), digits)  # a 5's bar drawn past its body
+    assert not segmentation.separates((50, 0, 110, 8), digits)  # ...far past it, at the top
     assert not segmentation.separates((40, 95, 70, 100), digits)  # a tail broken off under it
     # A canvas's click just after a digit: the boxes reach a brush radius (9) beyond the points.
     dot, drawn = (91, 50, 109, 68), [(0, 0, 99, 100)]
@@ -389,3 +390,57 @@ def test_a_small_0_written_with_a_thick_pen_is_a_digit_and_a_dot_is_not(monkeypa
     assert segmentation.segment(blob) == []
     monkeypatch.setattr(segmentation, "HOLE", np.inf)
     assert segmentation.segment(images.canvas_to_gray(zero)) == []
+
+
+def test_parentheses_round_digits_in_an_image_are_no_digits(monkeypatch):
+    """(555) 1234 as an image: each parenthesis is a group of ink of its own, as tall as a
+    digit, and read as 1. Their strokes traced, a pair bowed "(" and ")" round digits is
+    dropped, as on the canvas (``polylines.parentheses``). Read by the shipped model, and with
+    no sign found (measured 8 of 8 against 0)."""
+    from browser_strokes import phone_number, render
+
+    from digitcore import registry, store
+    from digitcore.recognize import recognize
+
+    model, _ = store.load(registry.default_model(SHIPPED).path)
+    rng = np.random.default_rng(0)
+    numbers = []
+    for i in range(8):
+        digits = [int(d) for d in rng.integers(0, 10, 7)]
+        lines = phone_number(digits, "-", height=80, overlap=-0.1, seed=i, parentheses=True)
+        numbers.append(("".join(map(str, digits)), render(lines, size=(680, 280), width=12)))
+
+    def exact() -> int:
+        return sum(recognize(model, image).text == text for text, image in numbers)
+
+    assert exact() == len(numbers)
+    monkeypatch.setattr(segmentation, "_signs", lambda found, labels, gray: set())
+    assert exact() <= 2
+
+
+def test_a_plus_sign_before_digits_in_an_image_is_no_digit(monkeypatch):
+    """+ 5551234 as an image, the plus 70% of the digits' height: a group of its own, read as
+    4. Its strokes traced cross as a plus's (``polylines.is_plus``), and it is dropped. Read by
+    the shipped model, and with no sign found (measured 8 of 8 against 0)."""
+    from browser_strokes import line, phone_number, place, render
+
+    from digitcore import registry, store
+    from digitcore.recognize import recognize
+
+    model, _ = store.load(registry.default_model(SHIPPED).path)
+    plus = [line((0.0, 0.5), (0.7, 0.5)), line((0.35, 0.15), (0.36, 0.85))]
+    rng = np.random.default_rng(0)
+    numbers = []
+    for i in range(8):
+        digits = [int(d) for d in rng.integers(0, 10, 7)]
+        lines = place(plus, left=20, top=40, height=80, jitter=0.8, seed=i)
+        written = phone_number(digits, "-", height=80, overlap=-0.1, seed=i)
+        lines += [[(x + 80.0, y) for x, y in stroke] for stroke in written]
+        numbers.append(("".join(map(str, digits)), render(lines, size=(680, 280), width=12)))
+
+    def exact() -> int:
+        return sum(recognize(model, image).text == text for text, image in numbers)
+
+    assert exact() == len(numbers)
+    monkeypatch.setattr(segmentation, "_signs", lambda found, labels, gray: set())
+    assert exact() <= 2
