@@ -273,6 +273,21 @@ def phone_number(
     return lines
 
 
+def plus_phone_number(
+    digits: list[int], *, size: float, height: float = 80.0, seed: int = 0, **phone: float
+) -> list[list[tuple[float, float]]]:
+    """A plus sign ``size`` of the digits' height, at their middle, then :func:`phone_number`
+    (with the ``phone`` arguments) a quarter of the height after it: + 555-1234."""
+    plus = [
+        line((0.0, 0.5), (size, 0.5)),
+        line((size / 2, 0.5 - size / 2), (size / 2 + 0.01, 0.5 + size / 2)),
+    ]
+    lines = place(plus, left=20.0, top=40.0, height=height, jitter=0.8, seed=seed)
+    written = phone_number(digits, "-", height=height, seed=seed, **phone)  # starts at x 30
+    shift = (size + 0.25) * height - 10.0
+    return lines + [[(x + shift, y) for x, y in stroke] for stroke in written]
+
+
 def sample_numbers(count: int = 12) -> list[tuple[str, list[list[tuple[float, float]]]]]:
     """``count`` 3-digit numbers with touching or overlapping digits, seeded."""
     rng = random.Random(11)

@@ -348,6 +348,13 @@ def test_a_piece_between_digits_separates_them_and_a_bar_over_a_digit_does_not()
     assert not segmentation.separates(dot, drawn)
 
 
+def read_exactly(model, numbers: list[tuple[str, np.ndarray]]) -> int:
+    """How many of the ``(text, image)`` pairs read exactly."""
+    from digitcore.recognize import recognize
+
+    return sum(recognize(model, image).text == text for text, image in numbers)
+
+
 def test_a_dash_written_apart_between_digits_in_an_image_is_no_digit(monkeypatch):
     """555-1234 as an image, the dash apart from the digits (a thin pen): a component too
     short to be a digit and outside every digit's x-extent is dropped, not joined to the
@@ -356,7 +363,6 @@ def test_a_dash_written_apart_between_digits_in_an_image_is_no_digit(monkeypatch
     from browser_strokes import phone_number, render
 
     from digitcore import registry, store
-    from digitcore.recognize import recognize
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
     rng = np.random.default_rng(0)
@@ -366,12 +372,9 @@ def test_a_dash_written_apart_between_digits_in_an_image_is_no_digit(monkeypatch
         lines = phone_number(digits, "-", height=80, overlap=-0.15, seed=i)
         numbers.append(("".join(map(str, digits)), render(lines, size=(680, 280), width=12)))
 
-    def exact() -> int:
-        return sum(recognize(model, image).text == text for text, image in numbers)
-
-    assert exact() >= 7
+    assert read_exactly(model, numbers) >= 7
     monkeypatch.setattr(segmentation, "separates", lambda piece, digits, inset=0.0: False)
-    assert exact() <= 4
+    assert read_exactly(model, numbers) <= 4
 
 
 @pytest.mark.parametrize("way", [0, 1])
@@ -400,7 +403,6 @@ def test_parentheses_round_digits_in_an_image_are_no_digits(monkeypatch):
     from browser_strokes import phone_number, render
 
     from digitcore import registry, store
-    from digitcore.recognize import recognize
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
     rng = np.random.default_rng(0)
@@ -410,37 +412,27 @@ def test_parentheses_round_digits_in_an_image_are_no_digits(monkeypatch):
         lines = phone_number(digits, "-", height=80, overlap=-0.1, seed=i, parentheses=True)
         numbers.append(("".join(map(str, digits)), render(lines, size=(680, 280), width=12)))
 
-    def exact() -> int:
-        return sum(recognize(model, image).text == text for text, image in numbers)
-
-    assert exact() == len(numbers)
+    assert read_exactly(model, numbers) == len(numbers)
     monkeypatch.setattr(segmentation, "_signs", lambda found, labels, gray: set())
-    assert exact() <= 2
+    assert read_exactly(model, numbers) <= 2
 
 
 def test_a_plus_sign_before_digits_in_an_image_is_no_digit(monkeypatch):
     """+ 5551234 as an image, the plus 70% of the digits' height: a group of its own, read as
     4. Its strokes traced cross as a plus's (``polylines.is_plus``), and it is dropped. Read by
     the shipped model, and with no sign found (measured 8 of 8 against 0)."""
-    from browser_strokes import line, phone_number, place, render
+    from browser_strokes import plus_phone_number, render
 
     from digitcore import registry, store
-    from digitcore.recognize import recognize
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
-    plus = [line((0.0, 0.5), (0.7, 0.5)), line((0.35, 0.15), (0.36, 0.85))]
     rng = np.random.default_rng(0)
     numbers = []
     for i in range(8):
         digits = [int(d) for d in rng.integers(0, 10, 7)]
-        lines = place(plus, left=20, top=40, height=80, jitter=0.8, seed=i)
-        written = phone_number(digits, "-", height=80, overlap=-0.1, seed=i)
-        lines += [[(x + 80.0, y) for x, y in stroke] for stroke in written]
+        lines = plus_phone_number(digits, size=0.7, seed=i, overlap=-0.1)
         numbers.append(("".join(map(str, digits)), render(lines, size=(680, 280), width=12)))
 
-    def exact() -> int:
-        return sum(recognize(model, image).text == text for text, image in numbers)
-
-    assert exact() == len(numbers)
+    assert read_exactly(model, numbers) == len(numbers)
     monkeypatch.setattr(segmentation, "_signs", lambda found, labels, gray: set())
-    assert exact() <= 2
+    assert read_exactly(model, numbers) <= 2

@@ -12,9 +12,9 @@ from browser_strokes import (
     DIGITS,
     SEPARATORS,
     canvas_json,
-    line,
     phone_number,
     place,
+    plus_phone_number,
     render,
 )
 from hypothesis import HealthCheck, given, settings
@@ -190,6 +190,14 @@ def test_a_dot_alone_is_too_small_and_a_dot_beside_a_digit_is_ignored(small_mode
     assert both.text == "7"
 
 
+def read_exactly(model, numbers: list[tuple[str, list, np.ndarray]]) -> int:
+    """How many of the ``(text, strokes, pixels)`` drawings read exactly through the strokes."""
+    return sum(
+        recognize(model, Drawing(pixels, canvas_json(lines))).text == text
+        for text, lines, pixels in numbers
+    )
+
+
 def phone_numbers(
     count: int, separator: str, height: float, *, overlap: float = 0.0, width: int = 18
 ) -> list[tuple[str, list, np.ndarray]]:
@@ -217,15 +225,9 @@ def test_a_dash_or_a_dot_between_a_phone_numbers_groups_is_no_digit(monkeypatch,
     model, _ = store.load(registry.default_model(SHIPPED).path)
     numbers = phone_numbers(10, separator, 60 if separator == "-" else 80)
 
-    def exact() -> int:
-        return sum(
-            recognize(model, Drawing(pixels, canvas_json(lines))).text == text
-            for text, lines, pixels in numbers
-        )
-
-    assert exact() == len(numbers)
+    assert read_exactly(model, numbers) == len(numbers)
     monkeypatch.setattr(segmentation, "separates", lambda piece, digits, inset=0.0: False)
-    assert exact() <= len(numbers) - (3 if separator == "-" else 1)
+    assert read_exactly(model, numbers) <= len(numbers) - (3 if separator == "-" else 1)
 
 
 def test_a_plus_sign_before_a_phone_number_is_no_digit(monkeypatch):
@@ -236,25 +238,16 @@ def test_a_plus_sign_before_a_phone_number_is_no_digit(monkeypatch):
     from digitcore import registry, store
 
     model, _ = store.load(registry.default_model(SHIPPED).path)
-    plus = [line((0.0, 0.55), (0.45, 0.55)), line((0.22, 0.32), (0.23, 0.78))]
     rng = np.random.default_rng(1)
     numbers = []
     for i in range(10):
         digits = [int(d) for d in rng.integers(0, 10, 7)]
-        lines = place(plus, left=20, top=80, height=80, jitter=0.8, seed=i)
-        written = phone_number(digits, "-", height=80, seed=i)  # starts at x 30
-        lines += [[(x + 46, y + 20) for x, y in stroke] for stroke in written]
+        lines = plus_phone_number(digits, size=0.45, seed=i)
         numbers.append(("".join(map(str, digits)), lines, render(lines)))
 
-    def exact() -> int:
-        return sum(
-            recognize(model, Drawing(pixels, canvas_json(lines))).text == text
-            for text, lines, pixels in numbers
-        )
-
-    assert exact() == len(numbers)
+    assert read_exactly(model, numbers) == len(numbers)
     monkeypatch.setattr(polylines, "is_plus", lambda strokes: False)
-    assert exact() <= 2
+    assert read_exactly(model, numbers) <= 2
 
 
 def test_parentheses_round_a_phone_numbers_first_group_are_no_digits(monkeypatch):
@@ -273,15 +266,9 @@ def test_parentheses_round_a_phone_numbers_first_group_are_no_digits(monkeypatch
         lines = phone_number(digits, "-", height=60, seed=i, parentheses=True)
         numbers.append(("".join(map(str, digits)), lines, render(lines)))
 
-    def exact() -> int:
-        return sum(
-            recognize(model, Drawing(pixels, canvas_json(lines))).text == text
-            for text, lines, pixels in numbers
-        )
-
-    assert exact() == len(numbers)
+    assert read_exactly(model, numbers) == len(numbers)
     monkeypatch.setattr(polylines, "parentheses", lambda strokes, groups: set())
-    assert exact() <= 2
+    assert read_exactly(model, numbers) <= 2
 
 
 def test_only_a_pair_of_parentheses_round_a_group_are_parentheses():
