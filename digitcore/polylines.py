@@ -12,8 +12,8 @@ the last digit's x-extent, crossed by that digit's ink in its middle, which goes
 both sides and does not run alongside it (:func:`crossed`): a 4 whose upright crosses its bar
 near the bar's end. A 1 written into a 0's or 7's side is not crossed so.
 
-A group that is a plus sign (:func:`is_plus`, as in +44 20 ...) is no digit, nor are two that
-are parentheses round digits (:func:`parentheses`, as in (555) 123-4567).
+A group that is a sign is no digit (:func:`signs`): a plus (+44 20 ...), or one of two
+parentheses round digits ((555) 123-4567).
 
 :func:`draw` paints strokes with a round brush, as the canvas does.
 """
@@ -142,25 +142,25 @@ def is_plus(strokes: list[NDArray[np.float64]]) -> bool:
     return low <= t <= high and low <= v <= high
 
 
-def parentheses(strokes: list[NDArray[np.float64]], groups: list[list[int]]) -> set[int]:
-    """Which groups are parentheses round digits, as in (555) 123-4567: a group of one stroke
-    bowed left (:func:`bow`) and, right of it with a group between, one bowed right. Only pairs
-    count: a 1 may bow a little, two facing each other round digits are no 1s.
+def signs(groups: list[list[NDArray[np.float64]]]) -> set[int]:
+    """Which groups of strokes are signs, no digits: a plus sign (:func:`is_plus`, as in
+    +44 20 ...), and parentheses round digits, as in (555) 123-4567: a group of one stroke bowed
+    left (:func:`bow`) and, right of it with a group between, one bowed right. Only pairs count:
+    a 1 may bow a little, two facing each other round digits are no 1s.
 
     Parameters
     ----------
-    strokes : list of ndarray of shape (k, 2)
-    groups : list of list of int
-        The strokes' indices of each group (as :func:`group` gives them).
+    groups : list of list of ndarray of shape (k, 2)
+        Each group's strokes, ``(x, y)`` points (a digit's, as :func:`group` finds them).
 
     Returns
     -------
     set of int
-        The indices in ``groups`` of the parentheses found.
+        The indices in ``groups`` of the signs found.
     """
-    bows = [bow(strokes[ids[0]]) if len(ids) == 1 else 0.0 for ids in groups]
-    order = sorted(range(len(groups)), key=lambda k: middle(strokes[groups[k][0]]))
-    found: set[int] = set()
+    found = {k for k, strokes in enumerate(groups) if is_plus(strokes)}
+    bows = [bow(strokes[0]) if len(strokes) == 1 else 0.0 for strokes in groups]
+    order = sorted(range(len(groups)), key=lambda k: middle(np.concatenate(groups[k])))
     opened = None  # the place in ``order`` of a "(" waiting for its ")"
     for place, k in enumerate(order):
         if bows[k] < 0:

@@ -149,16 +149,16 @@ def segment(gray: NDArray, *, score: Scorer | None = None) -> list[Digit]:
 
 
 def _signs(found: list[list], labels: NDArray[np.int32], gray: NDArray) -> set[int]:
-    """Which groups are signs, no digits (step 4 of the module doc): parentheses round digits
-    and a plus sign, found from their strokes traced (:mod:`digitcore.tracing`) as the canvas's
-    are (:func:`digitcore.polylines.parentheses`, :func:`digitcore.polylines.is_plus`). Only
-    narrow groups, when two or more, may be parentheses, and only groups shorter than the
-    tallest (:data:`SIGN`) and about as wide as tall a plus: others are not traced."""
+    """Which groups are signs, no digits (step 4 of the module doc): their strokes traced
+    (:mod:`digitcore.tracing`) and told as the canvas's are (:func:`digitcore.polylines.signs`).
+    Only narrow groups, when two or more, may be parentheses, and only groups shorter than the
+    tallest (:data:`SIGN`) and about as wide as tall a plus: others are not traced, and stand in
+    by their box's diagonal."""
     if len(found) < 2:
         return set()
     tallest = max(g[3] - g[1] for g in found)
     narrow = [g[2] - g[0] <= PAREN_WIDE * (g[3] - g[1]) for g in found]
-    strokes, plus = [], set()
+    groups = []
     for k, (x0, y0, x1, y1, ids, _) in enumerate(found):
         rows, cols = y1 - y0, x1 - x0
         squat = rows <= SIGN * tallest and 0.6 * rows <= cols <= 1.6 * rows
@@ -167,12 +167,8 @@ def _signs(found: list[list], labels: NDArray[np.int32], gray: NDArray) -> set[i
             crop = np.where(np.isin(labels[y0:y1, x0:x1], ids), gray[y0:y1, x0:x1], 0)
             origin = np.array([x0, y0], np.float64)
             traced = [line + origin for line in tracing.trace(crop, align=cuts.ALIGNS[0])[0]]
-        if squat and polylines.is_plus(traced):
-            plus.add(k)
-        # A group not traced as one stroke stands in by its box's diagonal: no parenthesis.
-        one = traced[0] if len(traced) == 1 else np.array([[x0, y0], [x1, y1]], np.float64)
-        strokes.append(one)
-    return plus | polylines.parentheses(strokes, [[k] for k in range(len(found))])
+        groups.append(traced or [np.array([[x0, y0], [x1, y1]], np.float64)])
+    return polylines.signs(groups)
 
 
 def attach(found: list[list], pieces: list[list], *, inset: float = 0.0) -> None:

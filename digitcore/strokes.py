@@ -16,9 +16,8 @@ lie over one another. So digits are found from the strokes themselves:
    :data:`~digitcore.segmentation.RELATIVE` of the tallest digit, is a piece (a dot, a bar drawn
    apart) and joins the nearest digit within :data:`~digitcore.segmentation.ATTACH` of its height,
    else is dropped; so is a dash or a dot written between digits
-   (:func:`digitcore.segmentation.separates`), a plus sign
-   (:func:`digitcore.polylines.is_plus`) and parentheses round digits
-   (:func:`digitcore.polylines.parentheses`).
+   (:func:`digitcore.segmentation.separates`), and a sign (:func:`digitcore.polylines.signs`:
+   a plus, parentheses round digits).
 4. :func:`segment` draws each digit's strokes alone, at the canvas's brush width, and brings
    them to MNIST form (:func:`digitcore.preprocess.to_mnist`); a group still much wider than
    tall (one stroke writing two digits) is cut as the pixel path cuts it (by recognition).
@@ -171,10 +170,10 @@ def segment(
     strokes = [np.clip(s, lo, hi) for s in strokes]
     found, pieces = [], []
     groups = polylines.group(strokes)
-    signs = polylines.parentheses(strokes, groups)  # (555) 123-4567
+    signs = polylines.signs([[strokes[i] for i in ids] for ids in groups])
     for k, ids in enumerate(groups):
-        if k in signs or polylines.is_plus([strokes[i] for i in ids]):
-            continue  # +44 20 ...: a sign, no digit
+        if k in signs:
+            continue  # (555) 123-4567, +44 20 ...: a sign, no digit
         points = np.concatenate([strokes[i] for i in ids])
         box = [*(points.min(axis=0) - radius), *(points.max(axis=0) + radius), ids]
         tall = box[3] - box[1] >= segmentation.MIN_HEIGHT * height

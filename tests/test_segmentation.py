@@ -398,7 +398,7 @@ def test_a_small_0_written_with_a_thick_pen_is_a_digit_and_a_dot_is_not(monkeypa
 def test_parentheses_round_digits_in_an_image_are_no_digits(monkeypatch):
     """(555) 1234 as an image: each parenthesis is a group of ink of its own, as tall as a
     digit, and read as 1. Their strokes traced, a pair bowed "(" and ")" round digits is
-    dropped, as on the canvas (``polylines.parentheses``). Read by the shipped model, and with
+    dropped, as on the canvas (``polylines.signs``). Read by the shipped model, and with
     no sign found (measured 8 of 8 against 0)."""
     from browser_strokes import phone_number, render
 

@@ -253,7 +253,7 @@ def test_a_plus_sign_before_a_phone_number_is_no_digit(monkeypatch):
 def test_parentheses_round_a_phone_numbers_first_group_are_no_digits(monkeypatch):
     """(555) 123-4567 on the canvas: each parenthesis is a stroke of its own, as tall as a
     digit, and read as 1. A stroke bowed left and, after digits, one bowed right are a pair of
-    parentheses (``polylines.parentheses``) and dropped. Ten numbers, digits 60 px tall, read
+    parentheses (``polylines.signs``) and dropped. Ten numbers, digits 60 px tall, read
     by the shipped model through the strokes, and with no parentheses found (measured 10
     against 0)."""
     from digitcore import registry, store
@@ -267,7 +267,7 @@ def test_parentheses_round_a_phone_numbers_first_group_are_no_digits(monkeypatch
         numbers.append(("".join(map(str, digits)), lines, render(lines)))
 
     assert read_exactly(model, numbers) == len(numbers)
-    monkeypatch.setattr(polylines, "parentheses", lambda strokes, groups: set())
+    monkeypatch.setattr(polylines, "bow", lambda points: 0.0)  # no stroke bowed
     assert read_exactly(model, numbers) <= 2
 
 
@@ -278,12 +278,12 @@ def test_only_a_pair_of_parentheses_round_a_group_are_parentheses():
     def moved(points: np.ndarray, x: float) -> np.ndarray:
         return points + np.array([x, 0.0])
 
-    drawn = [opening, moved(one, 80), moved(closing, 160)]
-    assert polylines.parentheses(drawn, [[0], [1], [2]]) == {0, 2}
-    assert polylines.parentheses([opening, moved(closing, 80)], [[0], [1]]) == set()
-    assert polylines.parentheses(drawn[:2], [[0], [1]]) == set()  # "(" alone
-    facing_out = [closing, moved(one, 80), moved(opening, 160)]  # ") 1 ("
-    assert polylines.parentheses(facing_out, [[0], [1], [2]]) == set()
+    drawn = [[opening], [moved(one, 80)], [moved(closing, 160)]]
+    assert polylines.signs(drawn) == {0, 2}
+    assert polylines.signs([[opening], [moved(closing, 80)]]) == set()
+    assert polylines.signs(drawn[:2]) == set()  # "(" alone
+    facing_out = [[closing], [moved(one, 80)], [moved(opening, 160)]]  # ") 1 ("
+    assert polylines.signs(facing_out) == set()
 
 
 @pytest.mark.parametrize("digit", range(10))
